@@ -1,0 +1,3 @@
+module github.com/moqgo/moqgo
+
+go 1.26
