@@ -94,9 +94,10 @@ func (d *decoder) reason(field string) string {
 	return string(p)
 }
 
-// location reads a Location {Group (i), Object (i)}.
+// location reads a Location {Group (i), Object (i)}. An error names the
+// location field: building "field.group" for every read would allocate.
 func (d *decoder) location(field string) Location {
-	return Location{Group: d.varint(field + ".group"), Object: d.varint(field + ".object")}
+	return Location{Group: d.varint(field), Object: d.varint(field)}
 }
 
 // namespace reads a Track Namespace tuple (1..32 fields).

@@ -30,6 +30,14 @@
 // relay forwards them byte for byte) and payloads are never copied by the codec
 // unless the caller asks for it.
 //
+// A receiver reads the stream type with [ReadStreamType], then the header
+// with [ReadSubgroupHeader] or [ReadFetchHeader], then objects with
+// [SubgroupReader.ReadObject] or [FetchReader.ReadObject] until io.EOF,
+// reading or skipping each payload itself. A sender appends the header and
+// then each object's header with [SubgroupWriter] or [FetchWriter] and writes
+// the payload after it. Datagrams are whole: [ParseDatagram] and
+// [AppendDatagram].
+//
 // # Errors
 //
 // Decode errors are [*Error] values with a [ErrorKind]. [KindIncomplete] means

@@ -57,8 +57,10 @@ type Message interface {
 	DecodePayload(b []byte, v Version) error
 }
 
-// AppendMessage appends m framed as Type (i), Length (16), Payload.
+// AppendMessage appends m framed as Type (i), Length (16), Payload. If m
+// cannot be encoded it returns b as it was and the error.
 func AppendMessage(b []byte, m Message, v Version) ([]byte, error) {
+	start := len(b)
 	b, err := AppendVarint(b, uint64(m.Type()))
 	if err != nil {
 		return b, err
@@ -67,11 +69,11 @@ func AppendMessage(b []byte, m Message, v Version) ([]byte, error) {
 	b = append(b, 0, 0)
 	b, err = m.AppendPayload(b, v)
 	if err != nil {
-		return b[:lenAt], err
+		return b[:start], err
 	}
 	n := len(b) - lenAt - 2
 	if n > MaxMessageLen {
-		return b[:lenAt], errLimit("message_length", "%s payload is %d bytes, the maximum is %d", typeName(m.Type()), n, MaxMessageLen)
+		return b[:start], errLimit("message_length", "%s payload is %d bytes, the maximum is %d", typeName(m.Type()), n, MaxMessageLen)
 	}
 	binary.BigEndian.PutUint16(b[lenAt:], uint16(n))
 	return b, nil

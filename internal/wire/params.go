@@ -321,16 +321,17 @@ func appendKV(b []byte, kv KeyValue) ([]byte, error) {
 }
 
 // kv reads one Key-Value-Pair. Byte values are copied: control messages
-// never alias the buffer they were decoded from.
+// never alias the buffer they were decoded from. An error names the
+// parameters field (not "field.type", which would allocate on every read).
 func (d *decoder) kv(field string) KeyValue {
 	var kv KeyValue
-	kv.Type = d.varint(field + ".type")
+	kv.Type = d.varint(field)
 	if kv.IsBytes() {
-		if p := d.bytes(field+".value", MaxKeyValueLen); p != nil {
+		if p := d.bytes(field, MaxKeyValueLen); p != nil {
 			kv.Bytes = append(make([]byte, 0, len(p)), p...)
 		}
 	} else {
-		kv.Value = d.varint(field + ".value")
+		kv.Value = d.varint(field)
 	}
 	return kv
 }

@@ -1,0 +1,103 @@
+// Package transport hides the difference between raw QUIC and WebTransport
+// from the MoQT session.
+//
+// MoQT (draft-14 §3.1) runs either directly on a QUIC connection negotiated
+// with the ALPN "moq-00" or inside a WebTransport session over HTTP/3. Both
+// offer the same primitives: bidirectional and unidirectional streams,
+// datagrams, and closing with an application error code. The session layer
+// uses only the small Conn interface defined here, so that it is written once
+// and tested over both transports.
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Conn is a MoQT transport connection: a raw QUIC connection or a
+// WebTransport session.
+type Conn interface {
+	// OpenStream opens a bidirectional stream, waiting for stream credit.
+	OpenStream(ctx context.Context) (Stream, error)
+	// AcceptStream waits for the peer to open a bidirectional stream.
+	AcceptStream(ctx context.Context) (Stream, error)
+	// OpenUniStream opens a unidirectional stream, waiting for stream credit.
+	OpenUniStream(ctx context.Context) (SendStream, error)
+	// AcceptUniStream waits for the peer to open a unidirectional stream.
+	AcceptUniStream(ctx context.Context) (ReceiveStream, error)
+	// SendDatagram sends an unreliable datagram.
+	SendDatagram(b []byte) error
+	// ReceiveDatagram waits for a datagram.
+	ReceiveDatagram(ctx context.Context) ([]byte, error)
+	// CloseWithError closes the connection with an application error code
+	// and a reason.
+	CloseWithError(code uint64, reason string) error
+	// Context is canceled when the connection closes.
+	Context() context.Context
+	// Protocol names the transport: "quic" or "webtransport".
+	Protocol() string
+}
+
+// SendStream is the sending half of a stream.
+type SendStream interface {
+	io.Writer
+	// Close ends the stream cleanly (FIN).
+	Close() error
+	// CancelWrite resets the stream with an application error code.
+	CancelWrite(code uint64)
+	// SetWriteDeadline sets the deadline for current and future writes.
+	SetWriteDeadline(t time.Time) error
+	// SetPriority sets the urgency of the stream: 0 (most urgent) to 7.
+	SetPriority(urgency int)
+}
+
+// ReceiveStream is the receiving half of a stream.
+type ReceiveStream interface {
+	io.Reader
+	// CancelRead asks the peer to stop sending (STOP_SENDING) with an
+	// application error code.
+	CancelRead(code uint64)
+	// SetReadDeadline sets the deadline for current and future reads.
+	SetReadDeadline(t time.Time) error
+}
+
+// Stream is a bidirectional stream.
+type Stream interface {
+	SendStream
+	ReceiveStream
+}
+
+// ApplicationError is how a connection closed with an application error code
+// (by either side) is reported, whatever the transport.
+type ApplicationError struct {
+	Code   uint64
+	Reason string
+	Remote bool // the peer closed the connection
+}
+
+func (e *ApplicationError) Error() string {
+	who := "local"
+	if e.Remote {
+		who = "remote"
+	}
+	return fmt.Sprintf("%s close: code %#x: %s", who, e.Code, e.Reason)
+}
+
+// StreamError reports a stream reset (or STOP_SENDING) with an application
+// error code, whatever the transport.
+type StreamError struct {
+	Code   uint64
+	Remote bool
+}
+
+func (e *StreamError) Error() string {
+	return fmt.Sprintf("stream canceled with code %#x", e.Code)
+}
+
+// ErrClosed is returned for operations on a connection closed without an
+// application error (for example an idle timeout); the underlying error is
+// wrapped.
+var ErrClosed = errors.New("transport: connection closed")

@@ -1,0 +1,91 @@
+package moqt
+
+import (
+	"time"
+
+	"github.com/moqgo/moqgo/internal/wire"
+)
+
+// Version is a MoQ Transport version number (draft-14 §9.3.1).
+type Version uint32
+
+// Draft14 is draft-ietf-moq-transport-14, the version moqgo speaks.
+const Draft14 Version = Version(wire.Draft14)
+
+// Config holds the limits and timeouts of a session. Every limit protects a
+// session from a misbehaving peer: queues are bounded and overflowing one
+// costs only the peer's own session (or the offending stream). A nil *Config
+// or a zero field means the default.
+type Config struct {
+	// Versions lists the versions offered (client) or accepted (server),
+	// most preferred first. Default: Draft14 only.
+	Versions []Version
+	// SetupTimeout bounds the CLIENT_SETUP / SERVER_SETUP exchange.
+	// Default 10s.
+	SetupTimeout time.Duration
+	// RequestTimeout bounds how long Subscribe and AcceptAnnounce wait for
+	// the peer's answer. Default 10s.
+	RequestTimeout time.Duration
+	// MaxRequests is how many concurrent requests (subscriptions,
+	// namespace subscriptions, announcements) the peer may have open; it is
+	// advertised with MAX_REQUEST_ID and a peer exceeding it is closed with
+	// TOO_MANY_REQUESTS. Default 100.
+	MaxRequests uint64
+	// MaxPendingGroups bounds the groups received for a track but not yet
+	// accepted with AcceptGroup; further groups are refused with
+	// STOP_SENDING. Default 64.
+	MaxPendingGroups int
+	// MaxPendingStreams bounds the data streams held while waiting for the
+	// SUBSCRIBE_OK that tells their track alias. Default 16.
+	MaxPendingStreams int
+	// PendingStreamTimeout is how long such a stream is held. Default 2s.
+	PendingStreamTimeout time.Duration
+	// MaxFrameSize is the largest object payload accepted. Default 16 MiB.
+	MaxFrameSize int
+	// MaxAnnouncements bounds the announcements queued for an
+	// AnnouncementReader that are not read yet; further ones are dropped.
+	// Default 1024.
+	MaxAnnouncements int
+	// DefaultPublisherPriority is the publisher priority of groups opened
+	// with OpenGroup. Default 128.
+	DefaultPublisherPriority uint8
+}
+
+const (
+	defaultTimeout      = 10 * time.Second
+	defaultMaxRequests  = 100
+	defaultPendingGroup = 64
+	defaultPendingStrm  = 16
+	defaultPendingWait  = 2 * time.Second
+	defaultMaxFrame     = 16 << 20
+	defaultMaxAnnounce  = 1024
+	defaultPriority     = 128
+)
+
+// withDefaults returns a copy of c with every zero field set to its default.
+func (c *Config) withDefaults() *Config {
+	var n Config
+	if c != nil {
+		n = *c
+	}
+	if len(n.Versions) == 0 {
+		n.Versions = []Version{Draft14}
+	}
+	setDefault(&n.SetupTimeout, defaultTimeout)
+	setDefault(&n.RequestTimeout, defaultTimeout)
+	setDefault(&n.MaxRequests, defaultMaxRequests)
+	setDefault(&n.MaxPendingGroups, defaultPendingGroup)
+	setDefault(&n.MaxPendingStreams, defaultPendingStrm)
+	setDefault(&n.PendingStreamTimeout, defaultPendingWait)
+	setDefault(&n.MaxFrameSize, defaultMaxFrame)
+	setDefault(&n.MaxAnnouncements, defaultMaxAnnounce)
+	setDefault(&n.DefaultPublisherPriority, defaultPriority)
+	return &n
+}
+
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}

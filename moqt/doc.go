@@ -1,0 +1,61 @@
+// Package moqt implements Media over QUIC Transport (MoQT,
+// draft-ietf-moq-transport-14) sessions over raw QUIC and WebTransport.
+//
+// # Why this shape
+//
+// MoQT moves live media as a hierarchy: a track holds groups (join points,
+// such as a video GOP), a group holds subgroups (each on its own QUIC
+// stream, so that a lost packet in an enhancement layer never stalls the
+// base layer), and a subgroup holds objects (frames). The package mirrors
+// that hierarchy with small types — TrackWriter/TrackReader,
+// GroupWriter/GroupReader, Frame — and routes subscriptions like net/http
+// routes requests: a Server (or Client) serves the peer's subscriptions
+// through a TrackMux of TrackHandlers, and a Session subscribes to the
+// peer's tracks. Every wire detail lives in internal packages, so the API
+// stays the same as the protocol drafts change.
+//
+// # Mapping onto draft-14
+//
+//   - BroadcastPath is a Track Namespace tuple, one field per path segment:
+//     "/a/b" is ["a", "b"]. TrackName is the Track Name.
+//   - Session.Subscribe sends SUBSCRIBE; its Request ID is the SubscribeID.
+//     TrackConfig holds the subscriber priority, group order, filter
+//     (latest object, next group start, absolute start, absolute range) and
+//     forward flag (Paused). TrackReader.Update sends SUBSCRIBE_UPDATE, which
+//     the publisher sees on TrackWriter.Updated. TrackReader.Close sends
+//     UNSUBSCRIBE.
+//   - A TrackHandler gets a TrackWriter per SUBSCRIBE. WriteInfo (or the
+//     first OpenGroup) answers SUBSCRIBE_OK; Info is what SUBSCRIBE_OK
+//     carries. CloseWithError before that answers SUBSCRIBE_ERROR; Close or
+//     CloseWithError after it sends PUBLISH_DONE. A path with no handler
+//     is refused with TRACK_DOES_NOT_EXIST. The publisher chooses the track
+//     alias; data streams that arrive before their SUBSCRIBE_OK are held
+//     (Config.MaxPendingStreams, Config.PendingStreamTimeout).
+//   - OpenGroup opens a subgroup stream (subgroup 0); OpenSubgroup opens any
+//     subgroup with its own publisher priority. WriteFrame writes the next
+//     object; WriteObject and ReadObject expose object IDs, object status
+//     (normal, end of group, end of track) and extension headers.
+//     GroupWriter.Close ends the stream (end of group); CancelWrite and
+//     CancelRead reset or stop it with a GroupErrorCode.
+//   - TrackMux publications are announced with PUBLISH_NAMESPACE to a peer
+//     that subscribed to a matching prefix (Session.AcceptAnnounce sends
+//     SUBSCRIBE_NAMESPACE); an Announcement ends with
+//     PUBLISH_NAMESPACE_DONE.
+//   - Clients use even Request IDs and servers odd ones; each side limits
+//     the other's concurrent requests with MAX_REQUEST_ID
+//     (Config.MaxRequests), waits when blocked (sending REQUESTS_BLOCKED)
+//     and closes a peer that exceeds the limit with TOO_MANY_REQUESTS.
+//   - Client.Dial("moqt://host:port/path") runs over raw QUIC with ALPN
+//     "moq-00" and the PATH and AUTHORITY setup parameters;
+//     "https://host:port/path" runs over WebTransport. A Server accepts both
+//     on one UDP port and hands every CLIENT_SETUP (path, authority,
+//     authorization token) to its SetupHandler. Server.Shutdown sends GOAWAY,
+//     which clients see on Session.GoAway.
+//
+// Every protocol error closes only the offending session, with the draft-14
+// termination code (SessionError) and a reason; all queues are bounded by
+// Config fields.
+//
+// FETCH, PUBLISH, TRACK_STATUS and object datagrams are not implemented:
+// requests for them are refused with NOT_SUPPORTED.
+package moqt

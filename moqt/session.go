@@ -1,0 +1,476 @@
+package moqt
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/moqgo/moqgo/internal/transport"
+	"github.com/moqgo/moqgo/internal/wire"
+)
+
+// Session is an established MoQT session (draft-14 §3) over raw QUIC or
+// WebTransport. It subscribes to the peer's tracks (Subscribe), learns about
+// the peer's broadcasts (AcceptAnnounce) and serves the peer's subscriptions
+// from its TrackMux.
+type Session struct {
+	conn     transport.Conn
+	cfg      *Config
+	log      *slog.Logger
+	mux      *TrackMux
+	isClient bool
+	version  wire.Version
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	ctrl   transport.Stream
+	ctrlR  *bufio.Reader
+
+	wmu  sync.Mutex // serializes control stream writes
+	wbuf []byte
+
+	mu sync.Mutex
+	// outgoing request IDs
+	nextReqID    uint64
+	peerMaxReqID uint64
+	reqIDMore    chan struct{} // closed when peerMaxReqID grows
+	blockedSent  uint64        // peerMaxReqID last reported in REQUESTS_BLOCKED, +1
+	// incoming request IDs
+	expectReqID uint64
+	ourMaxReqID uint64
+
+	subs       map[uint64]*TrackReader // our subscriptions by request ID
+	aliases    map[uint64]*TrackReader // our subscriptions by track alias
+	aliasMore  chan struct{}           // closed when aliases grows
+	pendingStr int                     // data streams waiting for an alias
+	pubs       map[uint64]*TrackWriter // the peer's subscriptions by request ID
+	nextAlias  uint64
+
+	nsReaders    map[uint64]*AnnouncementReader // our SUBSCRIBE_NAMESPACEs
+	peerPrefixes map[uint64]wire.Namespace      // the peer's SUBSCRIBE_NAMESPACEs
+	sentAnn      map[BroadcastPath]bool         // our PUBLISH_NAMESPACEs
+	peerAnn      map[BroadcastPath]*Announcement
+	peerAnnReq   map[uint64]BroadcastPath // the peer's PUBLISH_NAMESPACE request IDs
+
+	goaway    chan struct{}
+	goawayURI string
+
+	wg sync.WaitGroup
+}
+
+func newSession(conn transport.Conn, cfg *Config, log *slog.Logger, mux *TrackMux, isClient bool) *Session {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Session{
+		conn:         conn,
+		cfg:          cfg,
+		log:          log.With("transport", conn.Protocol()),
+		mux:          mux,
+		isClient:     isClient,
+		version:      wire.Draft14,
+		reqIDMore:    make(chan struct{}),
+		aliasMore:    make(chan struct{}),
+		subs:         make(map[uint64]*TrackReader),
+		aliases:      make(map[uint64]*TrackReader),
+		pubs:         make(map[uint64]*TrackWriter),
+		nsReaders:    make(map[uint64]*AnnouncementReader),
+		peerPrefixes: make(map[uint64]wire.Namespace),
+		sentAnn:      make(map[BroadcastPath]bool),
+		peerAnn:      make(map[BroadcastPath]*Announcement),
+		peerAnnReq:   make(map[uint64]BroadcastPath),
+		goaway:       make(chan struct{}),
+		ourMaxReqID:  2 * cfg.MaxRequests,
+	}
+	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	if isClient {
+		s.nextReqID, s.expectReqID = 0, 1
+	} else {
+		s.nextReqID, s.expectReqID = 1, 0
+	}
+	return s
+}
+
+// start runs the session's loops once setup is complete.
+func (s *Session) start() {
+	s.mux.observe(s, true)
+	s.wg.Add(2)
+	go s.controlLoop()
+	go s.acceptUniLoop()
+	context.AfterFunc(s.conn.Context(), func() {
+		s.closeLocal(&SessionError{Code: ErrCodeNoError, Reason: "connection closed", Remote: true}, false)
+	})
+}
+
+// Context returns a context canceled when the session ends; its cause
+// (context.Cause) is a *SessionError.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// Err returns why the session ended, or nil while it is open.
+func (s *Session) Err() error {
+	if s.ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(s.ctx)
+}
+
+// GoAway returns a channel closed when the peer sent GOAWAY: the session
+// keeps working, but the application should move to a new session (at
+// NewSessionURI if set) and close this one.
+func (s *Session) GoAway() <-chan struct{} { return s.goaway }
+
+// NewSessionURI returns the URI carried by the peer's GOAWAY, if any.
+func (s *Session) NewSessionURI() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.goawayURI
+}
+
+// Protocol reports the transport: "quic" or "webtransport".
+func (s *Session) Protocol() string { return s.conn.Protocol() }
+
+// CloseWithError closes the session with a draft-14 termination code and a
+// reason.
+func (s *Session) CloseWithError(code SessionErrorCode, msg string) error {
+	s.closeLocal(&SessionError{Code: code, Reason: msg}, true)
+	return nil
+}
+
+// Close closes the session with NO_ERROR.
+func (s *Session) Close() error { return s.CloseWithError(ErrCodeNoError, "") }
+
+// closeLocal ends the session with err. If send is set the transport is
+// closed with err's code.
+func (s *Session) closeLocal(err *SessionError, send bool) {
+	s.mu.Lock()
+	if s.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.cancel(err)
+	s.mu.Unlock()
+	if send {
+		if err.Code != ErrCodeNoError {
+			s.log.Info("closing session", "code", uint64(err.Code), "reason", err.Reason)
+		}
+		_ = s.conn.CloseWithError(uint64(err.Code), err.Reason)
+	}
+	s.mux.observe(s, false)
+	s.mu.Lock()
+	readers := make([]*TrackReader, 0, len(s.subs))
+	for _, tr := range s.subs {
+		readers = append(readers, tr)
+	}
+	nsr := make([]*AnnouncementReader, 0, len(s.nsReaders))
+	for _, r := range s.nsReaders {
+		nsr = append(nsr, r)
+	}
+	s.mu.Unlock()
+	for _, tr := range readers {
+		tr.finish(err)
+	}
+	for _, r := range nsr {
+		r.finish(err)
+	}
+}
+
+// fail closes the session because of a protocol error.
+func (s *Session) fail(code SessionErrorCode, format string, args ...any) {
+	s.closeLocal(&SessionError{Code: code, Reason: fmt.Sprintf(format, args...)}, true)
+}
+
+// failErr closes the session after a failed read or write: a transport close
+// is recorded as it is, a codec error closes with its code.
+func (s *Session) failErr(err error) {
+	var se *SessionError
+	if errors.As(err, &se) {
+		s.closeLocal(se, !se.Remote)
+		return
+	}
+	var ae *transport.ApplicationError
+	if errors.As(err, &ae) {
+		s.closeLocal(&SessionError{Code: SessionErrorCode(ae.Code), Reason: ae.Reason, Remote: ae.Remote}, false)
+		return
+	}
+	var we *wire.Error
+	if errors.As(err, &we) {
+		s.fail(SessionErrorCode(we.SessionCode()), "%v", we)
+		return
+	}
+	if errors.Is(err, io.EOF) {
+		s.fail(ErrCodeProtocolViolation, "control stream closed")
+		return
+	}
+	if s.ctx.Err() == nil && s.conn.Context().Err() == nil {
+		s.fail(ErrCodeInternalError, "%v", err)
+		return
+	}
+	s.closeLocal(&SessionError{Code: ErrCodeNoError, Reason: err.Error(), Remote: true}, false)
+}
+
+// sessionErr returns the session's end error.
+func (s *Session) sessionErr() error {
+	if err := context.Cause(s.ctx); err != nil {
+		return err
+	}
+	return ErrClosed
+}
+
+// writeControl sends m on the control stream.
+func (s *Session) writeControl(m wire.Message) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	return s.writeLocked(m)
+}
+
+// writeLocked sends m; s.wmu is held.
+func (s *Session) writeLocked(m wire.Message) error {
+	var err error
+	s.wbuf, err = wire.AppendMessage(s.wbuf[:0], m, s.version)
+	if err != nil {
+		return err
+	}
+	if _, err = s.ctrl.Write(s.wbuf); err != nil {
+		s.failErr(err)
+		return s.sessionErr()
+	}
+	return nil
+}
+
+// send writes m and logs a failure; for replies whose loss ends the session
+// anyway.
+func (s *Session) send(m wire.Message) {
+	if err := s.writeControl(m); err != nil {
+		s.log.Debug("control write failed", "type", m.Type(), "err", err)
+	}
+}
+
+// controlLoop reads and dispatches control messages.
+func (s *Session) controlLoop() {
+	defer s.wg.Done()
+	var buf []byte
+	for {
+		var m wire.Message
+		var err error
+		m, buf, err = wire.ReadMessage(s.ctrlR, s.version, buf)
+		if err != nil {
+			s.failErr(err)
+			return
+		}
+		if err := s.handleControl(m); err != nil {
+			s.failErr(err)
+			return
+		}
+	}
+}
+
+// sendRequest allocates the next request ID, waiting for MAX_REQUEST_ID
+// credit, and sends the message build returns for it. IDs reach the wire in
+// order because allocation and write happen under the write lock. build may
+// register state for the ID before the message is sent.
+func (s *Session) sendRequest(ctx context.Context, build func(id uint64) wire.Message) (uint64, error) {
+	for {
+		s.wmu.Lock()
+		s.mu.Lock()
+		if err := s.ctx.Err(); err != nil {
+			s.mu.Unlock()
+			s.wmu.Unlock()
+			return 0, s.sessionErr()
+		}
+		if s.nextReqID < s.peerMaxReqID {
+			id := s.nextReqID
+			s.nextReqID += 2
+			s.mu.Unlock()
+			err := s.writeLocked(build(id))
+			s.wmu.Unlock()
+			return id, err
+		}
+		more := s.reqIDMore
+		sendBlocked := s.blockedSent != s.peerMaxReqID+1
+		s.blockedSent = s.peerMaxReqID + 1
+		max := s.peerMaxReqID
+		s.mu.Unlock()
+		var err error
+		if sendBlocked {
+			err = s.writeLocked(&wire.RequestsBlocked{MaxRequestID: max})
+		}
+		s.wmu.Unlock()
+		if err != nil {
+			return 0, err
+		}
+		select {
+		case <-more:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-s.ctx.Done():
+			return 0, s.sessionErr()
+		}
+	}
+}
+
+// acceptRequestID validates the Request ID of an incoming request.
+func (s *Session) acceptRequestID(id uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id != s.expectReqID {
+		return &SessionError{Code: ErrCodeInvalidRequestID, Reason: fmt.Sprintf("request ID %d, expected %d", id, s.expectReqID)}
+	}
+	if id >= s.ourMaxReqID {
+		return &SessionError{Code: ErrCodeTooManyRequests, Reason: fmt.Sprintf("request ID %d exceeds maximum %d", id, s.ourMaxReqID)}
+	}
+	s.expectReqID += 2
+	return nil
+}
+
+// releaseRequest grants the peer one more request after one of its requests
+// ended.
+func (s *Session) releaseRequest() {
+	s.mu.Lock()
+	s.ourMaxReqID += 2
+	max := s.ourMaxReqID
+	s.mu.Unlock()
+	if s.ctx.Err() == nil {
+		s.send(&wire.MaxRequestID{RequestID: max})
+	}
+}
+
+// requestTimeout returns a context bounding a request.
+func (s *Session) requestContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
+	return ctx, cancel
+}
+
+func (s *Session) handleControl(m wire.Message) error {
+	switch m := m.(type) {
+	case *wire.Subscribe:
+		return s.handleSubscribe(m)
+	case *wire.SubscribeOK:
+		return s.handleSubscribeOK(m)
+	case *wire.SubscribeError:
+		return s.handleSubscribeError(m)
+	case *wire.SubscribeUpdate:
+		return s.handleSubscribeUpdate(m)
+	case *wire.Unsubscribe:
+		return s.handleUnsubscribe(m)
+	case *wire.PublishDone:
+		return s.handlePublishDone(m)
+	case *wire.MaxRequestID:
+		s.mu.Lock()
+		if m.RequestID < s.peerMaxReqID {
+			s.mu.Unlock()
+			return &SessionError{Code: ErrCodeProtocolViolation, Reason: "MAX_REQUEST_ID decreased"}
+		}
+		if m.RequestID > s.peerMaxReqID {
+			s.peerMaxReqID = m.RequestID
+			close(s.reqIDMore)
+			s.reqIDMore = make(chan struct{})
+		}
+		s.mu.Unlock()
+	case *wire.RequestsBlocked:
+		s.log.Debug("peer is blocked on request IDs", "max", m.MaxRequestID)
+	case *wire.Goaway:
+		s.mu.Lock()
+		select {
+		case <-s.goaway:
+			s.mu.Unlock()
+			return &SessionError{Code: ErrCodeProtocolViolation, Reason: "second GOAWAY"}
+		default:
+		}
+		s.goawayURI = m.NewSessionURI
+		close(s.goaway)
+		s.mu.Unlock()
+	case *wire.ClientSetup, *wire.ServerSetup:
+		return &SessionError{Code: ErrCodeProtocolViolation, Reason: "setup message after setup"}
+	default:
+		return s.handleOtherControl(m)
+	}
+	return nil
+}
+
+// handleOtherControl handles the messages of namespace discovery and refuses
+// requests moqgo does not implement.
+func (s *Session) handleOtherControl(m wire.Message) error {
+	switch m := m.(type) {
+	case *wire.Fetch:
+		if err := s.acceptRequestID(m.RequestID); err != nil {
+			return err
+		}
+		s.send(&wire.FetchError{RequestID: m.RequestID, ErrorCode: wire.ReqErrNotSupported, ReasonPhrase: "FETCH is not supported"})
+		s.releaseRequest()
+	case *wire.TrackStatus:
+		if err := s.acceptRequestID(m.RequestID); err != nil {
+			return err
+		}
+		s.send(&wire.TrackStatusError{RequestID: m.RequestID, ErrorCode: wire.ReqErrNotSupported, ReasonPhrase: "TRACK_STATUS is not supported"})
+		s.releaseRequest()
+	case *wire.Publish:
+		if err := s.acceptRequestID(m.RequestID); err != nil {
+			return err
+		}
+		s.send(&wire.PublishError{RequestID: m.RequestID, ErrorCode: wire.ReqErrNotSupported, ReasonPhrase: "PUBLISH is not supported"})
+		s.releaseRequest()
+	default:
+		return s.handleNamespaceControl(m)
+	}
+	return nil
+}
+
+// acceptUniLoop accepts data streams.
+func (s *Session) acceptUniLoop() {
+	defer s.wg.Done()
+	for {
+		rs, err := s.conn.AcceptUniStream(s.ctx)
+		if err != nil {
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			s.handleDataStream(rs)
+		}()
+	}
+}
+
+// waitAlias returns the subscription with track alias alias, waiting a
+// bounded time for its SUBSCRIBE_OK.
+func (s *Session) waitAlias(alias uint64) *TrackReader {
+	s.mu.Lock()
+	if tr := s.aliases[alias]; tr != nil {
+		s.mu.Unlock()
+		return tr
+	}
+	if s.pendingStr >= s.cfg.MaxPendingStreams {
+		s.mu.Unlock()
+		return nil
+	}
+	s.pendingStr++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.pendingStr--
+		s.mu.Unlock()
+	}()
+	t := time.NewTimer(s.cfg.PendingStreamTimeout)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		tr := s.aliases[alias]
+		more := s.aliasMore
+		s.mu.Unlock()
+		if tr != nil {
+			return tr
+		}
+		select {
+		case <-more:
+		case <-t.C:
+			return nil
+		case <-s.ctx.Done():
+			return nil
+		}
+	}
+}

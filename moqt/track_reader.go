@@ -1,0 +1,351 @@
+package moqt
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/moqgo/moqgo/internal/wire"
+)
+
+// TrackReader is the subscriber's side of a subscription: it yields the
+// groups the publisher sends, one GroupReader per subgroup stream.
+type TrackReader struct {
+	// BroadcastPath and TrackName name the subscribed track.
+	BroadcastPath BroadcastPath
+	TrackName     TrackName
+
+	sess *Session
+	id   uint64
+
+	mu       sync.Mutex
+	config   TrackConfig
+	info     Info
+	alias    uint64
+	ready    chan struct{} // closed on SUBSCRIBE_OK or SUBSCRIBE_ERROR
+	setupErr error
+	err      error // why the track ended
+	expect   int64 // stream count from PUBLISH_DONE, -1 before it
+	got      int64 // streams delivered
+	doneTmr  *time.Timer
+
+	groups chan *GroupReader
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+func newTrackReader(s *Session, id uint64, path BroadcastPath, name TrackName, cfg TrackConfig) *TrackReader {
+	tr := &TrackReader{
+		BroadcastPath: path,
+		TrackName:     name,
+		sess:          s,
+		id:            id,
+		config:        cfg,
+		ready:         make(chan struct{}),
+		expect:        -1,
+		groups:        make(chan *GroupReader, s.cfg.MaxPendingGroups),
+	}
+	tr.ctx, tr.cancel = context.WithCancelCause(s.ctx)
+	return tr
+}
+
+// Subscribe subscribes to the track name of the broadcast path (SUBSCRIBE)
+// and waits for the publisher's answer. A nil config means the defaults
+// (latest object, publisher's group order). A refusal is a
+// *SubscribeError.
+func (s *Session) Subscribe(path BroadcastPath, name TrackName, config *TrackConfig) (*TrackReader, error) {
+	var cfg TrackConfig
+	if config != nil {
+		cfg = *config
+	}
+	ctx, cancel := s.requestContext()
+	defer cancel()
+	var tr *TrackReader
+	_, err := s.sendRequest(ctx, func(id uint64) wire.Message {
+		tr = newTrackReader(s, id, cleanPath(path), name, cfg)
+		s.mu.Lock()
+		s.subs[id] = tr
+		s.mu.Unlock()
+		m := &wire.Subscribe{
+			RequestID:          id,
+			TrackNamespace:     tr.BroadcastPath.namespace(),
+			TrackName:          string(name),
+			SubscriberPriority: cfg.Priority,
+			GroupOrder:         wire.GroupOrder(cfg.GroupOrder),
+			Forward:            !cfg.Paused,
+			FilterType:         cfg.Filter.wire(),
+			Start:              wire.Location{Group: uint64(cfg.StartGroup), Object: cfg.StartObject},
+			EndGroup:           uint64(cfg.EndGroup),
+		}
+		if cfg.DeliveryTimeout > 0 {
+			m.Params.SetDeliveryTimeout(cfg.DeliveryTimeout)
+		}
+		return m
+	})
+	if err != nil {
+		if tr != nil {
+			s.removeSub(tr)
+		}
+		return nil, err
+	}
+	select {
+	case <-tr.ready:
+	case <-ctx.Done():
+		err := s.ctxErr(ctx)
+		tr.Close()
+		return nil, err
+	}
+	if tr.setupErr != nil {
+		return nil, tr.setupErr
+	}
+	return tr, nil
+}
+
+func (s *Session) removeSub(tr *TrackReader) {
+	s.mu.Lock()
+	if s.subs[tr.id] == tr {
+		delete(s.subs, tr.id)
+	}
+	tr.mu.Lock()
+	if tr.alias != 0 || tr.ready == nil {
+		if s.aliases[tr.alias] == tr {
+			delete(s.aliases, tr.alias)
+		}
+	}
+	tr.mu.Unlock()
+	s.mu.Unlock()
+}
+
+func (s *Session) handleSubscribeOK(m *wire.SubscribeOK) error {
+	s.mu.Lock()
+	tr := s.subs[m.RequestID]
+	if tr == nil {
+		s.mu.Unlock()
+		return nil // answer to a subscription we gave up on
+	}
+	if other := s.aliases[m.TrackAlias]; other != nil && other != tr {
+		s.mu.Unlock()
+		return &SessionError{Code: ErrCodeDuplicateTrackAlias, Reason: "duplicate track alias"}
+	}
+	tr.mu.Lock()
+	select {
+	case <-tr.ready:
+		tr.mu.Unlock()
+		s.mu.Unlock()
+		return &SessionError{Code: ErrCodeProtocolViolation, Reason: "second SUBSCRIBE_OK"}
+	default:
+	}
+	tr.alias = m.TrackAlias
+	tr.info = Info{
+		GroupOrder:    GroupOrder(m.GroupOrder),
+		Expires:       time.Duration(m.Expires) * time.Millisecond,
+		ContentExists: m.ContentExists,
+		LatestGroup:   GroupSequence(m.Largest.Group),
+		LatestObject:  m.Largest.Object,
+	}
+	close(tr.ready)
+	tr.mu.Unlock()
+	s.aliases[m.TrackAlias] = tr
+	close(s.aliasMore)
+	s.aliasMore = make(chan struct{})
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Session) handleSubscribeError(m *wire.SubscribeError) error {
+	s.mu.Lock()
+	tr := s.subs[m.RequestID]
+	delete(s.subs, m.RequestID)
+	s.mu.Unlock()
+	if tr == nil {
+		return nil
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	select {
+	case <-tr.ready:
+		return &SessionError{Code: ErrCodeProtocolViolation, Reason: "SUBSCRIBE_ERROR after SUBSCRIBE_OK"}
+	default:
+	}
+	tr.setupErr = &SubscribeError{Code: SubscribeErrorCode(m.ErrorCode), Reason: m.ReasonPhrase}
+	close(tr.ready)
+	tr.cancel(tr.setupErr)
+	return nil
+}
+
+func (s *Session) handlePublishDone(m *wire.PublishDone) error {
+	s.mu.Lock()
+	tr := s.subs[m.RequestID]
+	s.mu.Unlock()
+	if tr == nil {
+		return nil
+	}
+	var err error = &SubscribeError{Code: SubscribeErrorCode(m.StatusCode), Reason: m.ReasonPhrase, Done: true}
+	if m.StatusCode == wire.DoneTrackEnded || m.StatusCode == wire.DoneSubscriptionEnded {
+		err = io.EOF
+	}
+	tr.mu.Lock()
+	tr.expect = int64(m.StreamCount)
+	if tr.err == nil && tr.doneTmr == nil {
+		tr.err = err
+		if tr.got < tr.expect {
+			// Wait a bounded time for the data streams still in flight.
+			tr.doneTmr = time.AfterFunc(s.cfg.PendingStreamTimeout, func() { tr.finish(err) })
+			tr.err = nil
+		}
+	}
+	finished := tr.err != nil
+	tr.mu.Unlock()
+	if finished {
+		tr.finish(err)
+	}
+	return nil
+}
+
+// deliver hands a received group to the reader, waiting while the queue is
+// full: the transport's stream limit then stops the publisher from opening
+// more streams. It reports false if the track ended first.
+func (tr *TrackReader) deliver(gr *GroupReader) bool {
+	select {
+	case tr.groups <- gr:
+	case <-tr.ctx.Done():
+		return false
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.got++
+	if tr.expect >= 0 && tr.got >= tr.expect && tr.doneTmr != nil {
+		tr.doneTmr.Reset(0)
+	}
+	return true
+}
+
+// finish ends the track with err (io.EOF for a normal end).
+func (tr *TrackReader) finish(err error) {
+	tr.mu.Lock()
+	if tr.doneTmr != nil {
+		tr.doneTmr.Stop()
+	}
+	if tr.ctx.Err() == nil {
+		tr.err = err
+		tr.cancel(err)
+	}
+	tr.mu.Unlock()
+	tr.sess.removeSub(tr)
+}
+
+// AcceptGroup waits for the next group. After the publisher ends the track
+// it returns io.EOF (PUBLISH_DONE with TRACK_ENDED or SUBSCRIPTION_ENDED) or
+// a *SubscribeError, once the groups already received were accepted.
+func (tr *TrackReader) AcceptGroup(ctx context.Context) (*GroupReader, error) {
+	select {
+	case g := <-tr.groups:
+		return g, nil
+	default:
+	}
+	select {
+	case g := <-tr.groups:
+		return g, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-tr.ctx.Done():
+		select {
+		case g := <-tr.groups:
+			return g, nil
+		default:
+		}
+		tr.mu.Lock()
+		defer tr.mu.Unlock()
+		if tr.err == nil {
+			return nil, context.Cause(tr.ctx)
+		}
+		return nil, tr.err
+	}
+}
+
+// Close ends the subscription (UNSUBSCRIBE).
+func (tr *TrackReader) Close() error {
+	tr.finish(ErrClosed)
+	for {
+		select {
+		case g := <-tr.groups:
+			g.CancelRead(GroupErrorCancelled)
+			continue
+		default:
+		}
+		break
+	}
+	if tr.sess.ctx.Err() != nil {
+		return nil
+	}
+	return tr.sess.writeControl(&wire.Unsubscribe{RequestID: tr.id})
+}
+
+// CloseWithError ends the subscription. UNSUBSCRIBE carries no code: the
+// code is only reported locally as the track's error.
+func (tr *TrackReader) CloseWithError(code SubscribeErrorCode) error {
+	tr.finish(&SubscribeError{Code: code, Reason: "closed by subscriber"})
+	return tr.Close()
+}
+
+// Context returns a context canceled when the subscription ends.
+func (tr *TrackReader) Context() context.Context { return tr.ctx }
+
+// SubscribeID returns the Request ID of the subscription's SUBSCRIBE.
+func (tr *TrackReader) SubscribeID() SubscribeID { return SubscribeID(tr.id) }
+
+// TrackConfig returns a copy of the subscription's current configuration.
+func (tr *TrackReader) TrackConfig() *TrackConfig {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	c := tr.config
+	return &c
+}
+
+// Info returns what the publisher said in SUBSCRIBE_OK.
+func (tr *TrackReader) Info() Info {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.info
+}
+
+// Update changes the subscription (SUBSCRIBE_UPDATE): priority, forward
+// (Paused) and, for absolute filters, the range. The filter type itself
+// cannot change.
+func (tr *TrackReader) Update(config *TrackConfig) error {
+	if config == nil {
+		return errors.New("moqt: nil TrackConfig")
+	}
+	s := tr.sess
+	ctx, cancel := s.requestContext()
+	defer cancel()
+	tr.mu.Lock()
+	c := *config
+	c.Filter = tr.config.Filter
+	tr.config = c
+	tr.mu.Unlock()
+	end := uint64(0)
+	if c.Filter == FilterAbsoluteRange {
+		end = uint64(c.EndGroup) + 1
+	}
+	_, err := s.sendRequest(ctx, func(id uint64) wire.Message {
+		m := &wire.SubscribeUpdate{
+			RequestID:             id,
+			SubscriptionRequestID: tr.id,
+			Start:                 wire.Location{Group: uint64(c.StartGroup), Object: c.StartObject},
+			EndGroup:              end,
+			SubscriberPriority:    c.Priority,
+			Forward:               !c.Paused,
+		}
+		if c.DeliveryTimeout > 0 {
+			m.Params.SetDeliveryTimeout(c.DeliveryTimeout)
+		}
+		return m
+	})
+	return err
+}
+
+// UpdateSubscribe is Update.
+func (tr *TrackReader) UpdateSubscribe(config *TrackConfig) error { return tr.Update(config) }

@@ -1,0 +1,317 @@
+package moqt
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/moqgo/moqgo/internal/wire"
+)
+
+// TrackWriter is the publisher's side of one subscription, handed to a
+// TrackHandler. The first OpenGroup (or WriteInfo) accepts the subscription
+// with SUBSCRIBE_OK; Close ends it with PUBLISH_DONE; CloseWithError before
+// acceptance refuses it with SUBSCRIBE_ERROR.
+type TrackWriter struct {
+	// BroadcastPath and TrackName name the requested track.
+	BroadcastPath BroadcastPath
+	TrackName     TrackName
+
+	sess  *Session
+	id    uint64
+	alias uint64
+
+	mu       sync.Mutex
+	config   TrackConfig
+	infoSent bool
+	closed   bool
+	streams  uint64
+	updated  chan struct{}
+	groups   map[*GroupWriter]struct{} // open groups, reset if the subscription ends
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// errUnsubscribed is the cause of a TrackWriter's context after UNSUBSCRIBE.
+var errUnsubscribed = errors.New("moqt: unsubscribed by the subscriber")
+
+// Context returns a context canceled when the subscription ends: the
+// subscriber unsubscribed, the track was closed, or the session ended.
+func (tw *TrackWriter) Context() context.Context { return tw.ctx }
+
+// SubscribeID returns the Request ID of the subscriber's SUBSCRIBE.
+func (tw *TrackWriter) SubscribeID() SubscribeID { return SubscribeID(tw.id) }
+
+// TrackConfig returns a copy of what the subscriber currently asks for.
+func (tw *TrackWriter) TrackConfig() *TrackConfig {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	c := tw.config
+	return &c
+}
+
+// Updated returns a channel that receives a value when the subscriber
+// changes the subscription (SUBSCRIBE_UPDATE); read TrackConfig then.
+func (tw *TrackWriter) Updated() <-chan struct{} { return tw.updated }
+
+// WriteInfo accepts the subscription, sending info in SUBSCRIBE_OK. It may
+// be called once, before the first OpenGroup; without it OpenGroup sends a
+// zero Info.
+func (tw *TrackWriter) WriteInfo(info Info) error {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	if tw.closed {
+		return ErrClosed
+	}
+	if tw.infoSent {
+		return errors.New("moqt: WriteInfo called twice")
+	}
+	return tw.writeInfoLocked(info)
+}
+
+func (tw *TrackWriter) writeInfoLocked(info Info) error {
+	order := wire.GroupOrder(info.GroupOrder)
+	if order == wire.GroupOrderPublisher {
+		order = wire.GroupOrderAscending
+	}
+	m := &wire.SubscribeOK{
+		RequestID:     tw.id,
+		TrackAlias:    tw.alias,
+		Expires:       uint64(info.Expires.Milliseconds()),
+		GroupOrder:    order,
+		ContentExists: info.ContentExists,
+		Largest:       wire.Location{Group: uint64(info.LatestGroup), Object: info.LatestObject},
+	}
+	if err := tw.sess.writeControl(m); err != nil {
+		return err
+	}
+	tw.infoSent = true
+	return nil
+}
+
+// OpenGroup opens group seq as subgroup 0 with the session's default
+// publisher priority.
+func (tw *TrackWriter) OpenGroup(seq GroupSequence) (*GroupWriter, error) {
+	return tw.OpenSubgroup(seq, 0, tw.sess.cfg.DefaultPublisherPriority)
+}
+
+// OpenSubgroup opens subgroup of group seq on its own stream with the given
+// publisher priority (lower is more urgent). Layered media puts each layer
+// in a subgroup: the base layer in subgroup 0 with a more urgent priority,
+// enhancement layers in higher subgroups.
+//
+// It returns ErrOutOfRange for a group the subscription's filter excludes.
+func (tw *TrackWriter) OpenSubgroup(seq GroupSequence, subgroup uint64, priority uint8) (*GroupWriter, error) {
+	tw.mu.Lock()
+	if tw.closed || tw.ctx.Err() != nil {
+		tw.mu.Unlock()
+		return nil, tw.err()
+	}
+	if !tw.config.inRange(seq) {
+		tw.mu.Unlock()
+		return nil, ErrOutOfRange
+	}
+	if !tw.infoSent {
+		if err := tw.writeInfoLocked(Info{}); err != nil {
+			tw.mu.Unlock()
+			return nil, err
+		}
+	}
+	tw.streams++
+	subPrio := tw.config.Priority
+	tw.mu.Unlock()
+
+	st, err := tw.sess.conn.OpenUniStream(tw.ctx)
+	if err != nil {
+		return nil, tw.errOr(err)
+	}
+	st.SetPriority((int(subPrio) + int(priority)) * 8 / 512)
+	gw := newGroupWriter(tw, st, seq, subgroup, priority)
+	tw.mu.Lock()
+	if tw.ctx.Err() != nil {
+		tw.mu.Unlock()
+		st.CancelWrite(uint64(GroupErrorCancelled))
+		return nil, tw.err()
+	}
+	tw.groups[gw] = struct{}{}
+	tw.mu.Unlock()
+	if err := gw.writeHeader(); err != nil {
+		st.CancelWrite(uint64(GroupErrorInternal))
+		return nil, tw.errOr(err)
+	}
+	return gw, nil
+}
+
+func (tw *TrackWriter) removeGroup(gw *GroupWriter) {
+	tw.mu.Lock()
+	delete(tw.groups, gw)
+	tw.mu.Unlock()
+}
+
+// abortGroups resets the open groups once the subscription ended
+// (UNSUBSCRIBE or session close).
+func (tw *TrackWriter) abortGroups() {
+	tw.mu.Lock()
+	gws := make([]*GroupWriter, 0, len(tw.groups))
+	for gw := range tw.groups {
+		gws = append(gws, gw)
+	}
+	tw.mu.Unlock()
+	for _, gw := range gws {
+		gw.abort(GroupErrorCancelled)
+	}
+}
+
+// err returns why the writer can no longer be used.
+func (tw *TrackWriter) err() error {
+	if c := context.Cause(tw.ctx); c != nil {
+		return c
+	}
+	return ErrClosed
+}
+
+func (tw *TrackWriter) errOr(err error) error {
+	if tw.ctx.Err() != nil {
+		return tw.err()
+	}
+	return err
+}
+
+// Close ends the track normally: PUBLISH_DONE with TRACK_ENDED (preceded by
+// SUBSCRIBE_OK if nothing was sent yet).
+func (tw *TrackWriter) Close() error {
+	return tw.end(DoneTrackEnded, "track ended", true)
+}
+
+// CloseWithError refuses the subscription with SUBSCRIBE_ERROR and code if it
+// was not accepted yet, or ends it with PUBLISH_DONE and code as the status.
+func (tw *TrackWriter) CloseWithError(code SubscribeErrorCode) {
+	_ = tw.end(code, "closed by publisher", false)
+}
+
+func (tw *TrackWriter) end(code SubscribeErrorCode, reason string, normal bool) error {
+	s := tw.sess
+	tw.mu.Lock()
+	if tw.closed {
+		tw.mu.Unlock()
+		return nil
+	}
+	tw.closed = true
+	unsubscribed := tw.ctx.Err() != nil
+	var err error
+	switch {
+	case unsubscribed:
+	case !tw.infoSent && !normal:
+		err = s.writeControl(&wire.SubscribeError{RequestID: tw.id, ErrorCode: uint64(code), ReasonPhrase: reason})
+	default:
+		if !tw.infoSent {
+			err = tw.writeInfoLocked(Info{})
+		}
+		if err == nil {
+			err = s.writeControl(&wire.PublishDone{RequestID: tw.id, StatusCode: uint64(code), StreamCount: tw.streams, ReasonPhrase: reason})
+		}
+	}
+	tw.mu.Unlock()
+	tw.cancel(ErrClosed)
+	s.mu.Lock()
+	_, mine := s.pubs[tw.id]
+	delete(s.pubs, tw.id)
+	s.mu.Unlock()
+	if mine {
+		s.releaseRequest()
+	}
+	return err
+}
+
+func (s *Session) handleSubscribe(m *wire.Subscribe) error {
+	if err := s.acceptRequestID(m.RequestID); err != nil {
+		return err
+	}
+	path := pathOf(m.TrackNamespace)
+	h := s.mux.handler(path)
+	if h == nil {
+		s.send(&wire.SubscribeError{RequestID: m.RequestID, ErrorCode: wire.ReqErrTrackDoesNotExist, ReasonPhrase: "no such track"})
+		s.releaseRequest()
+		return nil
+	}
+	cfg := TrackConfig{
+		Priority:    m.SubscriberPriority,
+		GroupOrder:  GroupOrder(m.GroupOrder),
+		Filter:      filterFromWire(m.FilterType),
+		StartGroup:  GroupSequence(m.Start.Group),
+		StartObject: m.Start.Object,
+		EndGroup:    GroupSequence(m.EndGroup),
+		Paused:      !m.Forward,
+	}
+	if d, ok := m.Params.DeliveryTimeout(); ok {
+		cfg.DeliveryTimeout = d
+	}
+	s.mu.Lock()
+	s.nextAlias++
+	tw := &TrackWriter{
+		BroadcastPath: path,
+		TrackName:     TrackName(m.TrackName),
+		sess:          s,
+		id:            m.RequestID,
+		alias:         s.nextAlias,
+		config:        cfg,
+		updated:       make(chan struct{}, 1),
+		groups:        make(map[*GroupWriter]struct{}),
+	}
+	tw.ctx, tw.cancel = context.WithCancelCause(s.ctx)
+	context.AfterFunc(tw.ctx, tw.abortGroups)
+	s.pubs[m.RequestID] = tw
+	s.mu.Unlock()
+	go func() {
+		defer tw.Close()
+		h.ServeTrack(tw)
+	}()
+	return nil
+}
+
+func (s *Session) handleSubscribeUpdate(m *wire.SubscribeUpdate) error {
+	if err := s.acceptRequestID(m.RequestID); err != nil {
+		return err
+	}
+	defer s.releaseRequest()
+	s.mu.Lock()
+	tw := s.pubs[m.SubscriptionRequestID]
+	s.mu.Unlock()
+	if tw == nil {
+		return nil
+	}
+	tw.mu.Lock()
+	c := &tw.config
+	c.Priority = m.SubscriberPriority
+	c.Paused = !m.Forward
+	if c.Filter == FilterAbsoluteStart || c.Filter == FilterAbsoluteRange {
+		c.StartGroup, c.StartObject = GroupSequence(m.Start.Group), m.Start.Object
+	}
+	if m.EndGroup > 0 {
+		c.Filter = FilterAbsoluteRange
+		c.EndGroup = GroupSequence(m.EndGroup - 1)
+	}
+	if d, ok := m.Params.DeliveryTimeout(); ok {
+		c.DeliveryTimeout = d
+	}
+	tw.mu.Unlock()
+	select {
+	case tw.updated <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+func (s *Session) handleUnsubscribe(m *wire.Unsubscribe) error {
+	s.mu.Lock()
+	tw := s.pubs[m.RequestID]
+	delete(s.pubs, m.RequestID)
+	s.mu.Unlock()
+	if tw == nil {
+		return nil
+	}
+	tw.cancel(errUnsubscribed)
+	s.releaseRequest()
+	return nil
+}
