@@ -67,7 +67,6 @@ func (f SetupHandlerFunc) ServeSetup(w SetupResponseWriter, r *SetupRequest) { f
 type setupResponse struct {
 	s        *Session
 	register func(*Session) bool // tracks the session before SERVER_SETUP
-	params   wire.SetupParams
 	answered bool
 }
 

@@ -197,11 +197,6 @@ func (t MessageType) String() string { return typeName(t) }
 
 // encoder helpers shared by message codecs.
 
-func appendBytes(b []byte, p []byte) []byte {
-	b = appendVarint(b, uint64(len(p)))
-	return append(b, p...)
-}
-
 func appendString(b []byte, s string) []byte {
 	b = appendVarint(b, uint64(len(s)))
 	return append(b, s...)
