@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"sync/atomic"
 	"testing"
 
 	"github.com/moqgo/moqgo/internal/wire"
 	"github.com/quic-go/quic-go"
+	"github.com/quic-go/quic-go/http3"
+	"github.com/quic-go/webtransport-go"
 )
 
 // benchShapes are the stream patterns benchmarked: frames per group and
@@ -112,22 +115,7 @@ func BenchmarkRawQUIC(b *testing.B) {
 					sendErr <- err
 					return
 				}
-				frame := make([]byte, sh.size)
-				for sent := 0; sent < n; {
-					st, err := conn.OpenUniStreamSync(ctx)
-					if err != nil {
-						sendErr <- err
-						return
-					}
-					for i := 0; i < sh.frames && sent < n; i, sent = i+1, sent+1 {
-						if _, err := st.Write(frame); err != nil {
-							sendErr <- err
-							return
-						}
-					}
-					st.Close()
-				}
-				sendErr <- nil
+				sendErr <- rawSend(n, sh.frames, sh.size, func() (io.WriteCloser, error) { return conn.OpenUniStreamSync(ctx) })
 				<-conn.Context().Done()
 			}()
 			b.ReportAllocs()
@@ -138,29 +126,107 @@ func BenchmarkRawQUIC(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer conn.CloseWithError(0, "")
-			buf := make([]byte, sh.size)
-			got := 0
-			for got < n*sh.size {
-				st, err := conn.AcceptUniStream(ctx)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for {
-					_, err := io.ReadFull(st, buf)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					got += len(buf)
-				}
-			}
-			b.StopTimer()
-			if err := <-sendErr; err != nil {
+			rawReceive(b, n*sh.size, sh.size, func() (io.Reader, error) { return conn.AcceptUniStream(ctx) })
+			rawDone(b, sendErr)
+		})
+	}
+}
+
+// BenchmarkRawWebTransport is the baseline of the https runs: the same
+// stream pattern over a bare webtransport-go session, whose per-stream
+// costs (HTTP/3 stream headers, session bookkeeping) moqgo cannot avoid
+// either.
+func BenchmarkRawWebTransport(b *testing.B) {
+	for _, sh := range benchShapes {
+		b.Run(fmt.Sprintf("%dx%dB", sh.frames, sh.size), func(b *testing.B) {
+			srvTLS, cliTLS := testCert(b)
+			srvTLS.NextProtos = []string{http3.NextProtoH3}
+			pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+			defer pc.Close()
+			ctx := context.Background()
+			n := b.N
+			sendErr := make(chan error, 1)
+			mux := http.NewServeMux()
+			wt := &webtransport.Server{
+				H3:          &http3.Server{TLSConfig: srvTLS, Handler: mux},
+				CheckOrigin: func(*http.Request) bool { return true },
+			}
+			mux.HandleFunc("/raw", func(w http.ResponseWriter, r *http.Request) {
+				s, err := wt.Upgrade(w, r)
+				if err != nil {
+					sendErr <- err
+					return
+				}
+				sendErr <- rawSend(n, sh.frames, sh.size, func() (io.WriteCloser, error) { return s.OpenUniStreamSync(ctx) })
+				<-s.Context().Done()
+			})
+			served := make(chan struct{})
+			go func() { defer close(served); _ = wt.Serve(pc) }()
+			defer func() { wt.Close(); <-served }()
+			b.ReportAllocs()
+			b.SetBytes(int64(sh.size))
+			b.ResetTimer()
+			d := &webtransport.Transport{TLSClientConfig: cliTLS, QUICConfig: &quic.Config{EnableDatagrams: true, EnableStreamResetPartialDelivery: true}}
+			_, s, err := d.Dial(ctx, "https://"+pc.LocalAddr().String()+"/raw", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.CloseWithError(0, "")
+			rawReceive(b, n*sh.size, sh.size, func() (io.Reader, error) { return s.AcceptUniStream(ctx) })
+			rawDone(b, sendErr)
 		})
+	}
+}
+
+// rawSend writes n frames of size bytes, frames to a stream, on the
+// streams open returns.
+func rawSend(n, frames, size int, open func() (io.WriteCloser, error)) error {
+	frame := make([]byte, size)
+	for sent := 0; sent < n; {
+		st, err := open()
+		if err != nil {
+			return err
+		}
+		for i := 0; i < frames && sent < n; i, sent = i+1, sent+1 {
+			if _, err := st.Write(frame); err != nil {
+				return err
+			}
+		}
+		st.Close()
+	}
+	return nil
+}
+
+// rawDone stops the timer, checks the sender and reports frames/s.
+func rawDone(b *testing.B, sendErr <-chan error) {
+	b.StopTimer()
+	if err := <-sendErr; err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+}
+
+// rawReceive reads want bytes, size at a time, from the streams accept
+// returns.
+func rawReceive(b *testing.B, want, size int, accept func() (io.Reader, error)) {
+	buf := make([]byte, size)
+	for got := 0; got < want; {
+		st, err := accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			_, err := io.ReadFull(st, buf)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			got += len(buf)
+		}
 	}
 }

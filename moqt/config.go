@@ -49,6 +49,28 @@ type Config struct {
 	// DefaultPublisherPriority is the publisher priority of groups opened
 	// with OpenGroup. Default 128.
 	DefaultPublisherPriority uint8
+	// MaxDatagramGroups bounds the datagram groups of one subscription
+	// that the subscriber keeps track of; a newer group ends the oldest.
+	// Default 8.
+	MaxDatagramGroups int
+	// MaxDatagramObjects bounds the received but unread objects of one
+	// datagram group; more are dropped like lost datagrams. Default 256.
+	MaxDatagramObjects int
+	// DatagramGroupTimeout ends a datagram group whose End of Group
+	// datagram was lost: once a newer group has begun, the group ends after
+	// this long without a datagram. Default 1s.
+	DatagramGroupTimeout time.Duration
+	// SendBuffer bounds the group data of one subscription buffered for
+	// the priority scheduler (see Priorities in the package docs). A
+	// write that would exceed it first drops the subscription's stream
+	// that would be sent last, if that is not the written one (descending
+	// group order: a stale group), else waits. Default 1 MiB.
+	SendBuffer int
+	// DisableScheduler writes group data straight to the transport
+	// streams, mapping priorities onto the transport's urgency levels
+	// (8 levels on QUIC, none on WebTransport); delivery timeouts are then
+	// not enforced. For comparison and benchmarks.
+	DisableScheduler bool
 }
 
 const (
@@ -60,6 +82,7 @@ const (
 	defaultMaxFrame     = 16 << 20
 	defaultMaxAnnounce  = 1024
 	defaultPriority     = 128
+	defaultSendBuffer   = 1 << 20
 )
 
 // withDefaults returns a copy of c with every zero field set to its default.
@@ -80,6 +103,10 @@ func (c *Config) withDefaults() *Config {
 	setDefault(&n.MaxFrameSize, defaultMaxFrame)
 	setDefault(&n.MaxAnnouncements, defaultMaxAnnounce)
 	setDefault(&n.DefaultPublisherPriority, defaultPriority)
+	setDefault(&n.MaxDatagramGroups, 8)
+	setDefault(&n.MaxDatagramObjects, 256)
+	setDefault(&n.DatagramGroupTimeout, time.Second)
+	setDefault(&n.SendBuffer, defaultSendBuffer)
 	return &n
 }
 

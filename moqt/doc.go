@@ -22,8 +22,10 @@
 //     TrackConfig holds the subscriber priority, group order, filter
 //     (latest object, next group start, absolute start, absolute range) and
 //     forward flag (Paused). TrackReader.Update sends SUBSCRIBE_UPDATE, which
-//     the publisher sees on TrackWriter.Updated. TrackReader.Close sends
-//     UNSUBSCRIBE.
+//     the publisher sees on TrackWriter.Updated; it can only narrow the
+//     range (a peer widening it is closed with PROTOCOL_VIOLATION). While
+//     Paused (Forward = 0) OpenGroup returns ErrPaused: nothing is sent
+//     until the subscriber resumes. TrackReader.Close sends UNSUBSCRIBE.
 //   - A TrackHandler gets a TrackWriter per SUBSCRIBE. WriteInfo (or the
 //     first OpenGroup) answers SUBSCRIBE_OK; Info is what SUBSCRIBE_OK
 //     carries. CloseWithError before that answers SUBSCRIBE_ERROR; Close or
@@ -37,6 +39,33 @@
 //     (normal, end of group, end of track) and extension headers.
 //     GroupWriter.Close ends the stream (end of group); CancelWrite and
 //     CancelRead reset or stop it with a GroupErrorCode.
+//   - History lives with the publisher of a track, not in the session: a
+//     Track (one per track name, grouped under a path by a Broadcast) is a
+//     TrackHandler that writes each object once, records it in its
+//     TrackHistory (bounded by groups, bytes and age; Frames shared, never
+//     copied) and fans it out to every subscriber. Handlers that also
+//     implement FetchHandler answer FETCH, and TrackStatusHandler
+//     TRACK_STATUS; Track, Broadcast and TrackHistory do so from the
+//     history, and a relay can reuse TrackHistory as its cache. This keeps
+//     the net/http shape: the mux routes by path, optional interfaces add
+//     capabilities, and a handler without them refuses with NOT_SUPPORTED.
+//   - Session.Fetch sends a standalone FETCH; TrackReader.Join and JoinFrom
+//     send a relative or absolute joining FETCH for a subscription, and
+//     Session.SubscribeJoining does SUBSCRIBE plus joining FETCH ("the last
+//     N groups") in one call. The publisher's FetchWriter answers with
+//     FETCH_OK (WriteInfo) or FETCH_ERROR (CloseWithError before it) and
+//     writes the objects on one fetch stream in the requested group order;
+//     FetchReader.ReadObject yields them and checks that order, and
+//     FetchReader.Close sends FETCH_CANCEL, which the publisher sees on
+//     FetchWriter.Context. A joining fetch's range is computed from the
+//     largest location its subscription's SUBSCRIBE_OK carried (§9.16.2.1).
+//   - Session.TrackStatus sends TRACK_STATUS and returns TRACK_STATUS_OK as
+//     an Info (or TRACK_STATUS_ERROR as a *SubscribeError).
+//   - Session.Publish sends PUBLISH (publisher-initiated subscription) and
+//     returns a TrackWriter once the peer answers PUBLISH_OK. A TrackMux
+//     accepts the peer's PUBLISH for a path registered with HandlePublish,
+//     giving its PublishHandler a TrackReader; other paths get
+//     PUBLISH_ERROR (UNINTERESTED).
 //   - TrackMux publications are announced with PUBLISH_NAMESPACE to a peer
 //     that subscribed to a matching prefix (Session.AcceptAnnounce sends
 //     SUBSCRIBE_NAMESPACE); an Announcement ends with
@@ -55,7 +84,4 @@
 // Every protocol error closes only the offending session, with the draft-14
 // termination code (SessionError) and a reason; all queues are bounded by
 // Config fields.
-//
-// FETCH, PUBLISH, TRACK_STATUS and object datagrams are not implemented:
-// requests for them are refused with NOT_SUPPORTED.
 package moqt

@@ -3,6 +3,11 @@ package moqt
 // Frame is the payload of one object: a video frame, an audio sample, a chat
 // message. A Frame is immutable once built, so the same Frame may be written
 // to any number of groups and subscribers without copying.
+//
+// A Frame returned by GroupReader.ReadFrame belongs to the caller for as
+// long as it likes; to save allocations, small frames are carved from
+// shared chunks of memory (a retained small frame keeps at most 16 KiB
+// alive), which is one more reason never to modify Bytes.
 type Frame struct {
 	b []byte
 }

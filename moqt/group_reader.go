@@ -12,7 +12,17 @@ import (
 )
 
 // GroupReader reads the objects of one subgroup stream of a group, in
-// order.
+// order, or the objects of a datagram group (TrackWriter.OpenDatagramGroup)
+// in the order their datagrams arrived.
+//
+// A datagram group's GroupReader appears with the first datagram of a
+// group the subscription has not seen. Lost objects are simply missing
+// (ReadObject shows the gaps in the IDs). The group ends (ReadFrame returns
+// io.EOF) on its End of Group (or End of Track) datagram; if that is lost,
+// it ends once a newer group has begun and no datagram of it arrived for
+// Config.DatagramGroupTimeout. Memory per subscription is bounded by
+// Config.MaxDatagramGroups groups of Config.MaxDatagramObjects unread
+// objects; beyond that objects are dropped like lost datagrams.
 type GroupReader struct {
 	tr  *TrackReader
 	rs  transport.ReceiveStream
@@ -20,6 +30,9 @@ type GroupReader struct {
 	sr  wire.SubgroupReader
 	hdr wire.SubgroupHeader
 	obj wire.Object
+	hs  sliceReader    // parses the header from bytes already buffered
+	src streamSource   // what br reads
+	dg  *datagramGroup // a datagram group (datagram_reader.go); rs is nil
 
 	mu   sync.Mutex
 	err  error // sticky read error
@@ -87,6 +100,9 @@ func (gr *GroupReader) next() (*Frame, error) {
 	if gr.err != nil {
 		return nil, gr.err
 	}
+	if gr.dg != nil {
+		return gr.nextDatagram()
+	}
 	if err := gr.sr.ReadObject(gr.br, &gr.obj); err != nil {
 		return nil, gr.fail(err)
 	}
@@ -97,7 +113,7 @@ func (gr *GroupReader) next() (*Frame, error) {
 	if gr.obj.Status != wire.StatusNormal {
 		return nil, nil
 	}
-	f := &Frame{b: make([]byte, gr.obj.PayloadLength)}
+	f := newFrame(int(gr.obj.PayloadLength))
 	if _, err := io.ReadFull(gr.br, f.b); err != nil {
 		return nil, gr.fail(err)
 	}
@@ -106,6 +122,11 @@ func (gr *GroupReader) next() (*Frame, error) {
 
 // fail records a read error; a malformed stream closes the session.
 func (gr *GroupReader) fail(err error) error {
+	if err == io.EOF {
+		gr.err = err
+		gr.release()
+		return err
+	}
 	var we *wire.Error
 	var se *transport.StreamError
 	switch {
@@ -126,7 +147,7 @@ func (gr *GroupReader) fail(err error) error {
 
 // release returns the buffered reader to the pool once the stream is done.
 func (gr *GroupReader) release() {
-	if gr.done {
+	if gr.done || gr.br == nil {
 		return
 	}
 	gr.done = true
@@ -138,7 +159,11 @@ func (gr *GroupReader) release() {
 // CancelRead stops reading the group and asks the publisher to stop
 // sending it (STOP_SENDING with code).
 func (gr *GroupReader) CancelRead(code GroupErrorCode) {
-	gr.rs.CancelRead(uint64(code))
+	if gr.dg != nil {
+		gr.dg.cancel(code) // wakes a blocked ReadFrame, which holds gr.mu
+	} else {
+		gr.rs.CancelRead(uint64(code))
+	}
 	gr.mu.Lock()
 	if gr.err == nil {
 		gr.err = &GroupError{Code: code}
@@ -148,47 +173,14 @@ func (gr *GroupReader) CancelRead(code GroupErrorCode) {
 }
 
 // SetReadDeadline sets a deadline for reads; a read past it fails.
-func (gr *GroupReader) SetReadDeadline(t time.Time) error { return gr.rs.SetReadDeadline(t) }
-
-// handleDataStream reads a data stream's header and hands it to its
-// subscription.
-func (s *Session) handleDataStream(rs transport.ReceiveStream) {
-	br := readerPool.Get().(*bufio.Reader)
-	br.Reset(rs)
-	gr := &GroupReader{rs: rs, br: br}
-	ok := false
-	defer func() {
-		if !ok {
-			rs.CancelRead(uint64(GroupErrorCancelled))
-			br.Reset(nil)
-			readerPool.Put(br)
+func (gr *GroupReader) SetReadDeadline(t time.Time) error {
+	if gr.dg != nil {
+		var ns int64
+		if !t.IsZero() {
+			ns = t.UnixNano()
 		}
-	}()
-	t, err := wire.ReadStreamType(br)
-	if err != nil {
-		return
+		gr.dg.deadline.Store(ns)
+		return nil
 	}
-	kind, err := wire.ClassifyStreamType(t, s.version)
-	if err != nil {
-		s.failErr(err)
-		return
-	}
-	if kind != wire.StreamKindSubgroup {
-		return // FETCH is not supported; we never sent one
-	}
-	if err := wire.ReadSubgroupHeader(br, t, &gr.hdr, s.version); err != nil {
-		var we *wire.Error
-		if errors.As(err, &we) && we.Kind != wire.KindIncomplete {
-			s.failErr(err)
-		}
-		return
-	}
-	tr := s.waitAlias(gr.hdr.TrackAlias)
-	if tr == nil {
-		s.log.Debug("dropping data stream for unknown track alias", "alias", gr.hdr.TrackAlias)
-		return
-	}
-	gr.tr = tr
-	gr.sr.Reset(gr.hdr, s.version)
-	ok = tr.deliver(gr)
+	return gr.rs.SetReadDeadline(t)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moqgo/moqgo/internal/transport"
@@ -20,25 +21,39 @@ type GroupWriter struct {
 	subgroup uint64
 	priority uint8
 
-	mu      sync.Mutex
+	done atomic.Bool // closed or canceled
+
+	mu      sync.Mutex // serializes writes
 	sw      wire.SubgroupWriter
 	obj     wire.Object
 	buf     []byte
 	ext     []byte
 	nextID  uint64
-	done    bool
 	pending int // bytes of header in buf not written yet
 
+	dg *datagramSender // datagram delivery (datagram_writer.go); st is nil
+
+	cmu    sync.Mutex      // guards ctx and cancel
 	ctx    context.Context // created on demand by Context
 	cancel context.CancelFunc
+
+	// small backs buf while objects are small, so that a group of small
+	// objects needs no buffer allocation of its own.
+	small [smallBuf]byte
 }
+
+// smallBuf is the inline write buffer of a GroupWriter: a subgroup header,
+// an object header and a payload of about 200 bytes (audio, chat,
+// telemetry) go out in one write without allocating.
+const smallBuf = 256
 
 // maxCoalesce is the largest payload copied next to its header so that both
 // go out in one stream write.
 const maxCoalesce = 16 << 10
 
 func newGroupWriter(tw *TrackWriter, st transport.SendStream, seq GroupSequence, subgroup uint64, priority uint8) *GroupWriter {
-	gw := &GroupWriter{tw: tw, st: st, seq: seq, subgroup: subgroup, priority: priority}
+	gw := groupWriters.new()
+	gw.tw, gw.st, gw.seq, gw.subgroup, gw.priority = tw, st, seq, subgroup, priority
 	mode := wire.SubgroupIDZero
 	if subgroup != 0 {
 		mode = wire.SubgroupIDExplicit
@@ -60,7 +75,7 @@ func (gw *GroupWriter) writeHeader() error {
 	gw.mu.Lock()
 	defer gw.mu.Unlock()
 	var err error
-	gw.buf, err = gw.sw.AppendHeader(make([]byte, 0, 64))
+	gw.buf, err = gw.sw.AppendHeader(gw.small[:0])
 	gw.pending = len(gw.buf)
 	return err
 }
@@ -77,11 +92,11 @@ func (gw *GroupWriter) PublisherPriority() uint8 { return gw.priority }
 // Context returns a context canceled when the group is closed or canceled,
 // or the subscription ends.
 func (gw *GroupWriter) Context() context.Context {
-	gw.mu.Lock()
-	defer gw.mu.Unlock()
+	gw.cmu.Lock()
+	defer gw.cmu.Unlock()
 	if gw.ctx == nil {
 		gw.ctx, gw.cancel = context.WithCancel(gw.tw.ctx)
-		if gw.done {
+		if gw.done.Load() {
 			gw.cancel()
 		}
 	}
@@ -108,7 +123,7 @@ func (gw *GroupWriter) WriteObject(o *Object) error {
 }
 
 func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extension, f *Frame) error {
-	if gw.done {
+	if gw.done.Load() {
 		return ErrClosed
 	}
 	var err error
@@ -119,6 +134,9 @@ func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extens
 		}
 	}
 	p := f.Bytes()
+	if gw.dg != nil {
+		return gw.writeDatagram(id, status, exts, p)
+	}
 	gw.obj = wire.Object{
 		GroupID:       uint64(gw.seq),
 		SubgroupID:    gw.subgroup,
@@ -157,45 +175,67 @@ func (gw *GroupWriter) writeErr(err error) error {
 }
 
 // SetWriteDeadline sets a deadline for writes; a write past it fails.
-func (gw *GroupWriter) SetWriteDeadline(t time.Time) error { return gw.st.SetWriteDeadline(t) }
+// For a datagram group it applies to the subgroup stream that carries the
+// objects too large for a datagram.
+func (gw *GroupWriter) SetWriteDeadline(t time.Time) error {
+	if gw.dg != nil {
+		return gw.dg.setDeadline(t)
+	}
+	return gw.st.SetWriteDeadline(t)
+}
 
-// CancelWrite abandons the group, resetting its stream with code.
+// CancelWrite abandons the group, resetting its stream with code. It may be
+// called while another goroutine is blocked in WriteFrame, which then
+// fails.
 func (gw *GroupWriter) CancelWrite(code GroupErrorCode) { gw.abort(code) }
 
 func (gw *GroupWriter) abort(code GroupErrorCode) {
-	if gw.finish() {
+	if gw.done.Swap(true) {
+		return
+	}
+	if gw.dg != nil {
+		gw.dg.cancel(code)
+	} else {
 		gw.st.CancelWrite(uint64(code))
 	}
+	gw.finished()
 }
 
-// finish marks the group done and reports whether it was open.
-func (gw *GroupWriter) finish() bool {
-	gw.mu.Lock()
-	done := gw.done
-	gw.done = true
+// finished releases what an open group holds, once it is closed or
+// canceled.
+func (gw *GroupWriter) finished() {
+	gw.cmu.Lock()
 	if gw.cancel != nil {
 		gw.cancel()
 	}
-	gw.mu.Unlock()
-	if !done {
-		gw.tw.removeGroup(gw)
-	}
-	return !done
+	gw.cmu.Unlock()
+	gw.tw.removeGroup(gw)
 }
 
 // Close ends the group: the stream is finished after the objects written.
 func (gw *GroupWriter) Close() error {
 	gw.mu.Lock()
-	hdr := gw.buf[:gw.pending]
-	gw.pending = 0
-	gw.mu.Unlock()
-	if !gw.finish() {
+	if gw.done.Swap(true) {
+		gw.mu.Unlock()
 		return nil
 	}
-	if len(hdr) > 0 {
-		if _, err := gw.st.Write(hdr); err != nil {
-			return gw.writeErr(err)
-		}
+	var err error
+	if gw.dg != nil {
+		err = gw.closeDatagrams()
+		gw.mu.Unlock()
+		gw.finished()
+		return err
 	}
-	return gw.st.Close()
+	if gw.pending > 0 {
+		_, err = gw.st.Write(gw.buf[:gw.pending])
+		gw.pending = 0
+	}
+	if err == nil {
+		err = gw.st.Close()
+	} else {
+		err = gw.writeErr(err)
+	}
+	gw.mu.Unlock()
+	gw.finished()
+	return err
 }

@@ -10,6 +10,10 @@ import (
 // handler's broadcast path. It writes groups to the TrackWriter and should
 // return when done, after closing it (a TrackWriter left open is closed when
 // ServeTrack returns).
+//
+// A handler may also implement FetchHandler (to answer FETCH) and
+// TrackStatusHandler (TRACK_STATUS); Track and Broadcast implement all
+// three.
 type TrackHandler interface {
 	ServeTrack(*TrackWriter)
 }
@@ -31,6 +35,10 @@ type TrackMux struct {
 	mu        sync.Mutex
 	entries   map[BroadcastPath]*muxEntry
 	observers map[*Session]struct{}
+	// unannounced serves paths no publication matches (relay_hooks.go).
+	unannounced TrackHandler
+	// publishers accept the peer's PUBLISH by path (publish.go).
+	publishers map[BroadcastPath]PublishHandler
 }
 
 type muxEntry struct {
@@ -97,7 +105,7 @@ func (m *TrackMux) handler(path BroadcastPath) TrackHandler {
 		}
 	}
 	if best == nil {
-		return nil
+		return m.unannounced
 	}
 	return best.handler
 }

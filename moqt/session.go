@@ -56,8 +56,16 @@ type Session struct {
 	sentAnn      map[BroadcastPath]bool         // our PUBLISH_NAMESPACEs
 	peerAnn      map[BroadcastPath]*Announcement
 	peerAnnReq   map[uint64]BroadcastPath // the peer's PUBLISH_NAMESPACE request IDs
+	announceAll  bool                     // PublishNamespaces was called (relay_hooks.go)
+
+	fetches    map[uint64]*FetchReader        // our FETCHes
+	fetchPubs  map[uint64]*FetchWriter        // the peer's FETCHes
+	statusReqs map[uint64]chan<- wire.Message // our TRACK_STATUS requests
+
+	dgram datagramState // datagram groups received (datagram_reader.go)
 
 	goaway    chan struct{}
+	sched     *scheduler // nil with Config.DisableScheduler
 	goawayURI string
 
 	wg sync.WaitGroup
@@ -84,10 +92,16 @@ func newSession(conn transport.Conn, cfg *Config, log *slog.Logger, mux *TrackMu
 		sentAnn:      make(map[BroadcastPath]bool),
 		peerAnn:      make(map[BroadcastPath]*Announcement),
 		peerAnnReq:   make(map[uint64]BroadcastPath),
+		fetches:      make(map[uint64]*FetchReader),
+		fetchPubs:    make(map[uint64]*FetchWriter),
+		statusReqs:   make(map[uint64]chan<- wire.Message),
 		goaway:       make(chan struct{}),
 		ourMaxReqID:  2 * cfg.MaxRequests,
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
+	if !cfg.DisableScheduler {
+		s.sched = newScheduler(s.ctx, cfg)
+	}
 	if isClient {
 		s.nextReqID, s.expectReqID = 0, 1
 	} else {
@@ -99,9 +113,10 @@ func newSession(conn transport.Conn, cfg *Config, log *slog.Logger, mux *TrackMu
 // start runs the session's loops once setup is complete.
 func (s *Session) start() {
 	s.mux.observe(s, true)
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.controlLoop()
 	go s.acceptUniLoop()
+	go s.datagramLoop() // datagram_reader.go
 	context.AfterFunc(s.conn.Context(), func() {
 		s.closeLocal(&SessionError{Code: ErrCodeNoError, Reason: "connection closed", Remote: true}, false)
 	})
@@ -392,28 +407,30 @@ func (s *Session) handleControl(m wire.Message) error {
 	return nil
 }
 
-// handleOtherControl handles the messages of namespace discovery and refuses
-// requests moqgo does not implement.
+// handleOtherControl handles FETCH, TRACK_STATUS and PUBLISH and their
+// answers, and the messages of namespace discovery.
 func (s *Session) handleOtherControl(m wire.Message) error {
 	switch m := m.(type) {
 	case *wire.Fetch:
-		if err := s.acceptRequestID(m.RequestID); err != nil {
-			return err
-		}
-		s.send(&wire.FetchError{RequestID: m.RequestID, ErrorCode: wire.ReqErrNotSupported, ReasonPhrase: "FETCH is not supported"})
-		s.releaseRequest()
+		return s.handleFetch(m)
+	case *wire.FetchOK:
+		return s.handleFetchOK(m)
+	case *wire.FetchError:
+		return s.handleFetchError(m)
+	case *wire.FetchCancel:
+		return s.handleFetchCancel(m)
 	case *wire.TrackStatus:
-		if err := s.acceptRequestID(m.RequestID); err != nil {
-			return err
-		}
-		s.send(&wire.TrackStatusError{RequestID: m.RequestID, ErrorCode: wire.ReqErrNotSupported, ReasonPhrase: "TRACK_STATUS is not supported"})
-		s.releaseRequest()
+		return s.handleTrackStatus(m)
+	case *wire.TrackStatusOK:
+		s.answerTrackStatus(m.RequestID, m)
+	case *wire.TrackStatusError:
+		s.answerTrackStatus(m.RequestID, m)
 	case *wire.Publish:
-		if err := s.acceptRequestID(m.RequestID); err != nil {
-			return err
-		}
-		s.send(&wire.PublishError{RequestID: m.RequestID, ErrorCode: wire.ReqErrNotSupported, ReasonPhrase: "PUBLISH is not supported"})
-		s.releaseRequest()
+		return s.handlePublish(m)
+	case *wire.PublishOK:
+		return s.handlePublishOK(m)
+	case *wire.PublishError:
+		return s.handlePublishError(m)
 	default:
 		return s.handleNamespaceControl(m)
 	}
@@ -428,11 +445,7 @@ func (s *Session) acceptUniLoop() {
 		if err != nil {
 			return
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			s.handleDataStream(rs)
-		}()
+		s.acceptDataStream(rs) // data_stream.go
 	}
 }
 

@@ -72,7 +72,7 @@ func (s *Session) unsubscribeNamespace(r *AnnouncementReader) error {
 func (s *Session) announceLocal(a *Announcement) {
 	ns := a.BroadcastPath.namespace()
 	s.mu.Lock()
-	match := false
+	match := s.announceAll
 	for _, p := range s.peerPrefixes {
 		if ns.HasPrefix(p) {
 			match = true

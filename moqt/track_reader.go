@@ -30,6 +30,8 @@ type TrackReader struct {
 	expect   int64 // stream count from PUBLISH_DONE, -1 before it
 	got      int64 // streams delivered
 	doneTmr  *time.Timer
+	start    Location // the subscription's start, once known
+	incoming bool     // the peer's PUBLISH, not our SUBSCRIBE
 
 	groups chan *GroupReader
 	ctx    context.Context
@@ -43,6 +45,7 @@ func newTrackReader(s *Session, id uint64, path BroadcastPath, name TrackName, c
 		sess:          s,
 		id:            id,
 		config:        cfg,
+		start:         subscriptionStart(&cfg, Info{}),
 		ready:         make(chan struct{}),
 		expect:        -1,
 		groups:        make(chan *GroupReader, s.cfg.MaxPendingGroups),
@@ -145,6 +148,7 @@ func (s *Session) handleSubscribeOK(m *wire.SubscribeOK) error {
 		LatestGroup:   GroupSequence(m.Largest.Group),
 		LatestObject:  m.Largest.Object,
 	}
+	tr.start = subscriptionStart(&tr.config, tr.info)
 	close(tr.ready)
 	tr.mu.Unlock()
 	s.aliases[m.TrackAlias] = tr
@@ -213,13 +217,18 @@ func (tr *TrackReader) deliver(gr *GroupReader) bool {
 	case <-tr.ctx.Done():
 		return false
 	}
+	tr.delivered()
+	return true
+}
+
+// delivered counts a group handed to the reader (by deliver or tryDeliver).
+func (tr *TrackReader) delivered() {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	tr.got++
 	if tr.expect >= 0 && tr.got >= tr.expect && tr.doneTmr != nil {
 		tr.doneTmr.Reset(0)
 	}
-	return true
 }
 
 // finish ends the track with err (io.EOF for a normal end).
@@ -228,12 +237,16 @@ func (tr *TrackReader) finish(err error) {
 	if tr.doneTmr != nil {
 		tr.doneTmr.Stop()
 	}
-	if tr.ctx.Err() == nil {
+	first := tr.ctx.Err() == nil
+	if first {
 		tr.err = err
 		tr.cancel(err)
 	}
 	tr.mu.Unlock()
 	tr.sess.removeSub(tr)
+	if first && tr.incoming {
+		tr.sess.releaseRequest()
+	}
 }
 
 // AcceptGroup waits for the next group. After the publisher ends the track
@@ -312,29 +325,55 @@ func (tr *TrackReader) Info() Info {
 }
 
 // Update changes the subscription (SUBSCRIBE_UPDATE): priority, forward
-// (Paused) and, for absolute filters, the range. The filter type itself
-// cannot change.
+// (Paused: the publisher stops sending until a later Update resumes it),
+// delivery timeout, and the range, which can only narrow (draft-14 §9.10):
+// FilterAbsoluteStart moves the start forward, FilterAbsoluteRange also sets
+// (or lowers) the end group. With any other filter the range stays as it is.
+// Narrowing the range back, or updating a closed subscription, is an error
+// and sends nothing.
 func (tr *TrackReader) Update(config *TrackConfig) error {
 	if config == nil {
 		return errors.New("moqt: nil TrackConfig")
 	}
 	s := tr.sess
-	ctx, cancel := s.requestContext()
-	defer cancel()
+	if tr.ctx.Err() != nil {
+		return ErrClosed
+	}
 	tr.mu.Lock()
-	c := *config
-	c.Filter = tr.config.Filter
-	tr.config = c
-	tr.mu.Unlock()
+	old, c := tr.config, *config
+	start := tr.start
+	switch c.Filter {
+	case FilterAbsoluteStart, FilterAbsoluteRange:
+		next := Location{Group: c.StartGroup, Object: c.StartObject}
+		if next.Less(start) {
+			tr.mu.Unlock()
+			return errors.New("moqt: SUBSCRIBE_UPDATE cannot move the start back")
+		}
+		start = next
+		if c.Filter == FilterAbsoluteStart && old.Filter == FilterAbsoluteRange {
+			c.Filter, c.EndGroup = old.Filter, old.EndGroup
+		}
+	default:
+		c.Filter, c.EndGroup = old.Filter, old.EndGroup
+	}
 	end := uint64(0)
 	if c.Filter == FilterAbsoluteRange {
+		if (old.Filter == FilterAbsoluteRange && c.EndGroup > old.EndGroup) || c.EndGroup < start.Group {
+			tr.mu.Unlock()
+			return errors.New("moqt: SUBSCRIBE_UPDATE cannot widen the range or end it before its start")
+		}
 		end = uint64(c.EndGroup) + 1
 	}
+	c.StartGroup, c.StartObject = start.Group, start.Object
+	tr.config, tr.start = c, start
+	tr.mu.Unlock()
+	ctx, cancel := s.requestContext()
+	defer cancel()
 	_, err := s.sendRequest(ctx, func(id uint64) wire.Message {
 		m := &wire.SubscribeUpdate{
 			RequestID:             id,
 			SubscriptionRequestID: tr.id,
-			Start:                 wire.Location{Group: uint64(c.StartGroup), Object: c.StartObject},
+			Start:                 start.wire(),
 			EndGroup:              end,
 			SubscriberPriority:    c.Priority,
 			Forward:               !c.Paused,

@@ -3,6 +3,7 @@ package moqt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/moqgo/moqgo/internal/wire"
@@ -28,10 +29,22 @@ type TrackWriter struct {
 	streams  uint64
 	updated  chan struct{}
 	groups   map[*GroupWriter]struct{} // open groups, reset if the subscription ends
+	info     Info                      // what SUBSCRIBE_OK (or PUBLISH) said
+	start    Location                  // the subscription's start, once known
+
+	joinFilter FilterType    // the SUBSCRIBE's filter, which joining FETCH checks
+	outgoing   bool          // a subscription we initiated with PUBLISH
+	ready      chan struct{} // PUBLISH: closed on PUBLISH_OK or PUBLISH_ERROR
+	setupErr   error         // PUBLISH: the PUBLISH_ERROR
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 }
+
+// ErrPaused is returned by OpenGroup and OpenSubgroup while the subscriber
+// has paused the subscription (TrackConfig.Paused, Forward = 0): nothing is
+// sent until it resumes, which Updated reports.
+var ErrPaused = errors.New("moqt: subscription paused by the subscriber")
 
 // errUnsubscribed is the cause of a TrackWriter's context after UNSUBSCRIBE.
 var errUnsubscribed = errors.New("moqt: unsubscribed by the subscriber")
@@ -49,6 +62,13 @@ func (tw *TrackWriter) TrackConfig() *TrackConfig {
 	defer tw.mu.Unlock()
 	c := tw.config
 	return &c
+}
+
+// paused reports whether the subscriber asked not to be sent objects.
+func (tw *TrackWriter) paused() bool {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	return tw.config.Paused
 }
 
 // Updated returns a channel that receives a value when the subscriber
@@ -87,7 +107,27 @@ func (tw *TrackWriter) writeInfoLocked(info Info) error {
 		return err
 	}
 	tw.infoSent = true
+	tw.info = info
+	tw.start = subscriptionStart(&tw.config, info)
 	return nil
+}
+
+// subscriptionStart returns where a subscription with config c starts,
+// once the publisher told info (draft-14 §5.1.2).
+func subscriptionStart(c *TrackConfig, info Info) Location {
+	switch c.Filter {
+	case FilterAbsoluteStart, FilterAbsoluteRange:
+		return Location{Group: c.StartGroup, Object: c.StartObject}
+	case FilterNextGroupStart:
+		if info.ContentExists {
+			return Location{Group: info.LatestGroup + 1}
+		}
+	default:
+		if info.ContentExists {
+			return Location{Group: info.LatestGroup, Object: info.LatestObject + 1}
+		}
+	}
+	return Location{}
 }
 
 // OpenGroup opens group seq as subgroup 0 with the session's default
@@ -101,16 +141,21 @@ func (tw *TrackWriter) OpenGroup(seq GroupSequence) (*GroupWriter, error) {
 // in a subgroup: the base layer in subgroup 0 with a more urgent priority,
 // enhancement layers in higher subgroups.
 //
-// It returns ErrOutOfRange for a group the subscription's filter excludes.
+// It returns ErrOutOfRange for a group the subscription's filter excludes
+// and ErrPaused while the subscriber paused the subscription.
 func (tw *TrackWriter) OpenSubgroup(seq GroupSequence, subgroup uint64, priority uint8) (*GroupWriter, error) {
 	tw.mu.Lock()
 	if tw.closed || tw.ctx.Err() != nil {
 		tw.mu.Unlock()
 		return nil, tw.err()
 	}
-	if !tw.config.inRange(seq) {
+	if !tw.config.inRange(seq) || seq < tw.config.StartGroup {
 		tw.mu.Unlock()
 		return nil, ErrOutOfRange
+	}
+	if tw.config.Paused {
+		tw.mu.Unlock()
+		return nil, ErrPaused
 	}
 	if !tw.infoSent {
 		if err := tw.writeInfoLocked(Info{}); err != nil {
@@ -126,7 +171,11 @@ func (tw *TrackWriter) OpenSubgroup(seq GroupSequence, subgroup uint64, priority
 	if err != nil {
 		return nil, tw.errOr(err)
 	}
-	st.SetPriority((int(subPrio) + int(priority)) * 8 / 512)
+	if sc := tw.sess.sched; sc != nil {
+		st = sc.open(tw, st, uint64(seq), subgroup, priority)
+	} else {
+		st.SetPriority((int(subPrio) + int(priority)) * 8 / 512)
+	}
 	gw := newGroupWriter(tw, st, seq, subgroup, priority)
 	tw.mu.Lock()
 	if tw.ctx.Err() != nil {
@@ -218,7 +267,7 @@ func (tw *TrackWriter) end(code SubscribeErrorCode, reason string, normal bool) 
 	_, mine := s.pubs[tw.id]
 	delete(s.pubs, tw.id)
 	s.mu.Unlock()
-	if mine {
+	if mine && !tw.outgoing {
 		s.releaseRequest()
 	}
 	return err
@@ -235,18 +284,7 @@ func (s *Session) handleSubscribe(m *wire.Subscribe) error {
 		s.releaseRequest()
 		return nil
 	}
-	cfg := TrackConfig{
-		Priority:    m.SubscriberPriority,
-		GroupOrder:  GroupOrder(m.GroupOrder),
-		Filter:      filterFromWire(m.FilterType),
-		StartGroup:  GroupSequence(m.Start.Group),
-		StartObject: m.Start.Object,
-		EndGroup:    GroupSequence(m.EndGroup),
-		Paused:      !m.Forward,
-	}
-	if d, ok := m.Params.DeliveryTimeout(); ok {
-		cfg.DeliveryTimeout = d
-	}
+	cfg := configFromWire(m.SubscriberPriority, m.GroupOrder, m.Forward, m.FilterType, m.Start, m.EndGroup, m.Params)
 	s.mu.Lock()
 	s.nextAlias++
 	tw := &TrackWriter{
@@ -256,6 +294,8 @@ func (s *Session) handleSubscribe(m *wire.Subscribe) error {
 		id:            m.RequestID,
 		alias:         s.nextAlias,
 		config:        cfg,
+		start:         subscriptionStart(&cfg, Info{}),
+		joinFilter:    cfg.Filter,
 		updated:       make(chan struct{}, 1),
 		groups:        make(map[*GroupWriter]struct{}),
 	}
@@ -270,24 +310,67 @@ func (s *Session) handleSubscribe(m *wire.Subscribe) error {
 	return nil
 }
 
+// configFromWire is the TrackConfig a SUBSCRIBE or PUBLISH_OK asks for.
+func configFromWire(prio uint8, order wire.GroupOrder, forward bool, filter wire.FilterType, start wire.Location, end uint64, params wire.Params) TrackConfig {
+	c := TrackConfig{
+		Priority:    prio,
+		GroupOrder:  GroupOrder(order),
+		Filter:      filterFromWire(filter),
+		StartGroup:  GroupSequence(start.Group),
+		StartObject: start.Object,
+		EndGroup:    GroupSequence(end),
+		Paused:      !forward,
+	}
+	if d, ok := params.DeliveryTimeout(); ok {
+		c.DeliveryTimeout = d
+	}
+	return c
+}
+
 func (s *Session) handleSubscribeUpdate(m *wire.SubscribeUpdate) error {
 	if err := s.acceptRequestID(m.RequestID); err != nil {
 		return err
 	}
 	defer s.releaseRequest()
+	id := m.SubscriptionRequestID
 	s.mu.Lock()
-	tw := s.pubs[m.SubscriptionRequestID]
+	tw := s.pubs[id]
+	// An ID that was used (by the peer, or by our PUBLISH) belongs to a
+	// subscription that ended: the update is moot.
+	used := (id%2 == m.RequestID%2 && id < m.RequestID) || (id%2 == s.nextReqID%2 && id < s.nextReqID)
 	s.mu.Unlock()
 	if tw == nil {
+		if !used {
+			return &SessionError{Code: ErrCodeProtocolViolation, Reason: fmt.Sprintf("SUBSCRIBE_UPDATE for unknown request ID %d", id)}
+		}
 		return nil
 	}
 	tw.mu.Lock()
 	c := &tw.config
+	start := locationOf(m.Start)
+	absolute := c.Filter == FilterAbsoluteStart || c.Filter == FilterAbsoluteRange
+	switch {
+	case start.Less(tw.start) && absolute:
+		tw.mu.Unlock()
+		return &SessionError{Code: ErrCodeProtocolViolation, Reason: "SUBSCRIBE_UPDATE moved the start back"}
+	case start.Less(tw.start):
+		// Before SUBSCRIBE_OK, or a peer that does not track the start
+		// of a latest-object subscription: keep it.
+		start = tw.start
+	}
+	if m.EndGroup > 0 && (m.EndGroup-1 < uint64(start.Group) ||
+		(c.Filter == FilterAbsoluteRange && m.EndGroup-1 > uint64(c.EndGroup))) {
+		tw.mu.Unlock()
+		return &SessionError{Code: ErrCodeProtocolViolation, Reason: "SUBSCRIBE_UPDATE widened the range or ends before its start"}
+	}
+	if m.EndGroup == 0 && c.Filter == FilterAbsoluteRange {
+		tw.mu.Unlock()
+		return &SessionError{Code: ErrCodeProtocolViolation, Reason: "SUBSCRIBE_UPDATE removed the end group"}
+	}
+	tw.start = start
+	c.StartGroup, c.StartObject = start.Group, start.Object
 	c.Priority = m.SubscriberPriority
 	c.Paused = !m.Forward
-	if c.Filter == FilterAbsoluteStart || c.Filter == FilterAbsoluteRange {
-		c.StartGroup, c.StartObject = GroupSequence(m.Start.Group), m.Start.Object
-	}
 	if m.EndGroup > 0 {
 		c.Filter = FilterAbsoluteRange
 		c.EndGroup = GroupSequence(m.EndGroup - 1)
@@ -296,6 +379,9 @@ func (s *Session) handleSubscribeUpdate(m *wire.SubscribeUpdate) error {
 		c.DeliveryTimeout = d
 	}
 	tw.mu.Unlock()
+	if s.sched != nil {
+		s.sched.update(tw)
+	}
 	select {
 	case tw.updated <- struct{}{}:
 	default:
@@ -312,6 +398,8 @@ func (s *Session) handleUnsubscribe(m *wire.Unsubscribe) error {
 		return nil
 	}
 	tw.cancel(errUnsubscribed)
-	s.releaseRequest()
+	if !tw.outgoing {
+		s.releaseRequest()
+	}
 	return nil
 }

@@ -97,6 +97,17 @@ func (e *StreamError) Error() string {
 	return fmt.Sprintf("stream canceled with code %#x", e.Code)
 }
 
+// DatagramTooLargeError reports a datagram larger than the path and the
+// peer allow; Max is the largest payload that SendDatagram would have
+// accepted (for WebTransport it includes a few bytes of framing).
+type DatagramTooLargeError struct {
+	Max int
+}
+
+func (e *DatagramTooLargeError) Error() string {
+	return fmt.Sprintf("datagram too large (at most %d bytes)", e.Max)
+}
+
 // ErrClosed is returned for operations on a connection closed without an
 // application error (for example an idle timeout); the underlying error is
 // wrapped.

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/quic-go/webtransport-go"
@@ -22,7 +23,7 @@ func (w *wtConn) OpenStream(ctx context.Context) (Stream, error) {
 	if err != nil {
 		return nil, wtErr(err)
 	}
-	return &wtStream{wtSend{s}, wtRecv{s}}, nil
+	return wtStream{wtSend[*webtransport.Stream]{s}, wtRecv[*webtransport.Stream]{s}}, nil
 }
 
 func (w *wtConn) AcceptStream(ctx context.Context) (Stream, error) {
@@ -30,7 +31,7 @@ func (w *wtConn) AcceptStream(ctx context.Context) (Stream, error) {
 	if err != nil {
 		return nil, wtErr(err)
 	}
-	return &wtStream{wtSend{s}, wtRecv{s}}, nil
+	return wtStream{wtSend[*webtransport.Stream]{s}, wtRecv[*webtransport.Stream]{s}}, nil
 }
 
 func (w *wtConn) OpenUniStream(ctx context.Context) (SendStream, error) {
@@ -38,7 +39,7 @@ func (w *wtConn) OpenUniStream(ctx context.Context) (SendStream, error) {
 	if err != nil {
 		return nil, wtErr(err)
 	}
-	return wtSend{s}, nil
+	return wtSend[*webtransport.SendStream]{s}, nil
 }
 
 func (w *wtConn) AcceptUniStream(ctx context.Context) (ReceiveStream, error) {
@@ -46,7 +47,7 @@ func (w *wtConn) AcceptUniStream(ctx context.Context) (ReceiveStream, error) {
 	if err != nil {
 		return nil, wtErr(err)
 	}
-	return wtRecv{s}, nil
+	return wtRecv[*webtransport.ReceiveStream]{s}, nil
 }
 
 func (w *wtConn) SendDatagram(b []byte) error { return wtErr(w.s.SendDatagram(b)) }
@@ -73,36 +74,40 @@ type wtReceiver interface {
 	SetReadDeadline(time.Time) error
 }
 
-type wtSend struct{ s wtSender }
+// wtSend and wtRecv are pointer-shaped like quicSend and quicRecv, so that
+// wrapping a stream allocates nothing.
+type wtSend[S wtSender] struct{ s S }
 
-func (s wtSend) Write(b []byte) (int, error) {
+func (s wtSend[S]) Write(b []byte) (int, error) {
 	n, err := s.s.Write(b)
 	return n, wtErr(err)
 }
-func (s wtSend) Close() error                       { return s.s.Close() }
-func (s wtSend) CancelWrite(code uint64)            { s.s.CancelWrite(webtransport.StreamErrorCode(code)) }
-func (s wtSend) SetWriteDeadline(t time.Time) error { return s.s.SetWriteDeadline(t) }
+func (s wtSend[S]) Close() error                       { return s.s.Close() }
+func (s wtSend[S]) CancelWrite(code uint64)            { s.s.CancelWrite(webtransport.StreamErrorCode(code)) }
+func (s wtSend[S]) SetWriteDeadline(t time.Time) error { return s.s.SetWriteDeadline(t) }
 
 // SetPriority is a no-op: webtransport-go does not expose stream priorities.
-func (s wtSend) SetPriority(int) {}
+func (s wtSend[S]) SetPriority(int) {}
 
-type wtRecv struct{ s wtReceiver }
+type wtRecv[S wtReceiver] struct{ s S }
 
-func (r wtRecv) Read(b []byte) (int, error) {
+func (r wtRecv[S]) Read(b []byte) (int, error) {
 	n, err := r.s.Read(b)
 	return n, wtErr(err)
 }
-func (r wtRecv) CancelRead(code uint64)            { r.s.CancelRead(webtransport.StreamErrorCode(code)) }
-func (r wtRecv) SetReadDeadline(t time.Time) error { return r.s.SetReadDeadline(t) }
+func (r wtRecv[S]) CancelRead(code uint64)            { r.s.CancelRead(webtransport.StreamErrorCode(code)) }
+func (r wtRecv[S]) SetReadDeadline(t time.Time) error { return r.s.SetReadDeadline(t) }
 
 type wtStream struct {
-	wtSend
-	wtRecv
+	wtSend[*webtransport.Stream]
+	wtRecv[*webtransport.Stream]
 }
 
+// wtErr converts webtransport-go's errors like quicErr, with the same fast
+// path for nil and io.EOF.
 func wtErr(err error) error {
-	if err == nil {
-		return nil
+	if err == nil || err == io.EOF {
+		return err
 	}
 	var se *webtransport.SessionError
 	if errors.As(err, &se) {

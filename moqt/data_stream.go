@@ -1,0 +1,183 @@
+package moqt
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/moqgo/moqgo/internal/transport"
+	"github.com/moqgo/moqgo/internal/wire"
+)
+
+// headerWait is how long the accept loop waits for the first bytes of a
+// data stream before handing the stream to a goroutine of its own. Data
+// that has arrived is read at once; the wait only matters for a stream that
+// QUIC opened because a later stream's packet overtook its own.
+const headerWait = 200 * time.Microsecond
+
+// acceptDataStream takes a data stream from the accept loop.
+//
+// The common case is handled right here, without a goroutine: the stream's
+// header has arrived, its track alias is known and its track has room for
+// another group. Such streams reach TrackReader.AcceptGroup in the order
+// QUIC accepted them, which is the order the publisher opened them; a
+// subscriber reading groups one after another then never waits on a group
+// whose data is held back by flow control spent on groups queued behind it.
+// Anything that would have to wait (a header not here yet, an alias before
+// its SUBSCRIBE_OK, a full queue, a fetch stream) moves to a goroutine, so
+// that one slow stream never holds up the others.
+func (s *Session) acceptDataStream(rs transport.ReceiveStream) {
+	gr := groupReaders.new()
+	gr.rs = rs
+	gr.src.rs = rs
+	gr.br = readerPool.Get().(*bufio.Reader)
+	gr.br.Reset(&gr.src)
+	parsed := s.tryDataStream(gr)
+	if parsed && gr.tr.tryDeliver(gr) {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.handleDataStream(gr, parsed)
+	}()
+}
+
+// tryDataStream parses the header of a subgroup stream from the bytes
+// already received and looks up its track, without waiting for anything.
+// It consumes the header and reports true on success; otherwise nothing is
+// consumed.
+func (s *Session) tryDataStream(gr *GroupReader) bool {
+	gr.src.probing = true
+	_ = gr.rs.SetReadDeadline(time.Now().Add(headerWait))
+	_, err := gr.br.Peek(1)
+	_ = gr.rs.SetReadDeadline(time.Time{})
+	gr.src.probing = false
+	if err != nil {
+		return false
+	}
+	b, _ := gr.br.Peek(gr.br.Buffered())
+	gr.hs = sliceReader{b: b}
+	t, err := wire.ReadStreamType(&gr.hs)
+	if err != nil {
+		return false
+	}
+	if kind, err := wire.ClassifyStreamType(t, s.version); err != nil || kind != wire.StreamKindSubgroup {
+		return false
+	}
+	if err := wire.ReadSubgroupHeader(&gr.hs, t, &gr.hdr, s.version); err != nil {
+		return false
+	}
+	s.mu.Lock()
+	tr := s.aliases[gr.hdr.TrackAlias]
+	s.mu.Unlock()
+	if tr == nil {
+		return false
+	}
+	_, _ = gr.br.Discard(gr.hs.off)
+	gr.hs = sliceReader{}
+	gr.tr = tr
+	gr.sr.Reset(gr.hdr, s.version)
+	return true
+}
+
+// tryDeliver hands gr to the reader if its queue has room.
+func (tr *TrackReader) tryDeliver(gr *GroupReader) bool {
+	select {
+	case tr.groups <- gr:
+	default:
+		return false
+	}
+	tr.delivered()
+	return true
+}
+
+// handleDataStream reads a data stream's header, unless parsed says
+// tryDataStream did, and hands the stream to its subscription, waiting (a
+// bounded time) for its SUBSCRIBE_OK and for room in its queue.
+func (s *Session) handleDataStream(gr *GroupReader, parsed bool) {
+	rs, br := gr.rs, gr.br
+	ok := false
+	defer func() {
+		if !ok {
+			rs.CancelRead(uint64(GroupErrorCancelled))
+			br.Reset(nil)
+			readerPool.Put(br)
+		}
+	}()
+	if !parsed {
+		t, err := wire.ReadStreamType(br)
+		if err != nil {
+			return
+		}
+		kind, err := wire.ClassifyStreamType(t, s.version)
+		if err != nil {
+			s.failErr(err)
+			return
+		}
+		if kind == wire.StreamKindFetch {
+			ok = s.handleFetchStream(rs, br) // fetch_reader.go
+			return
+		}
+		if err := wire.ReadSubgroupHeader(br, t, &gr.hdr, s.version); err != nil {
+			var we *wire.Error
+			if errors.As(err, &we) && we.Kind != wire.KindIncomplete {
+				s.failErr(err)
+			}
+			return
+		}
+		tr := s.waitAlias(gr.hdr.TrackAlias)
+		if tr == nil {
+			s.log.Debug("dropping data stream for unknown track alias", "alias", gr.hdr.TrackAlias)
+			return
+		}
+		gr.tr = tr
+		gr.sr.Reset(gr.hdr, s.version)
+	}
+	ok = gr.tr.deliver(gr)
+}
+
+// streamSource is what a GroupReader's bufio.Reader reads from: the stream,
+// except that while probing for the header (under a short read deadline) a
+// read that returned data never reports an error. A QUIC read can return
+// data together with a deadline error that struck halfway through; bufio
+// would keep that error and return it after the buffered bytes, long after
+// the deadline was lifted.
+type streamSource struct {
+	rs      transport.ReceiveStream
+	probing bool
+}
+
+func (s *streamSource) Read(p []byte) (int, error) {
+	n, err := s.rs.Read(p)
+	if s.probing && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+// sliceReader reads a byte slice; unlike bytes.Reader it lives inside the
+// GroupReader, so parsing a header from it allocates nothing.
+type sliceReader struct {
+	b   []byte
+	off int
+}
+
+func (r *sliceReader) Read(p []byte) (int, error) {
+	if r.off >= len(r.b) {
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[r.off:])
+	r.off += n
+	return n, nil
+}
+
+func (r *sliceReader) ReadByte() (byte, error) {
+	if r.off >= len(r.b) {
+		return 0, io.EOF
+	}
+	c := r.b[r.off]
+	r.off++
+	return c, nil
+}

@@ -1,0 +1,377 @@
+package moqt
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/moqgo/moqgo/internal/transport"
+	"github.com/moqgo/moqgo/internal/wire"
+)
+
+// FetchWriter is the publisher's side of one FETCH, handed to a
+// FetchHandler. WriteInfo accepts the fetch with FETCH_OK; WriteObject sends
+// the objects, in the requested order, on the fetch's stream; Close ends
+// the stream. CloseWithError before WriteInfo refuses the fetch with
+// FETCH_ERROR, and after it resets the stream.
+type FetchWriter struct {
+	// BroadcastPath and TrackName name the fetched track.
+	BroadcastPath BroadcastPath
+	TrackName     TrackName
+
+	sess   *Session
+	id     uint64
+	config FetchConfig
+
+	mu       sync.Mutex // serializes the writers
+	infoSent bool
+	closed   bool
+	w        *wire.FetchWriter
+	obj      wire.Object
+	buf      []byte
+	ext      []byte
+	last     Location // last object written
+	wrote    bool
+
+	smu     sync.Mutex // guards st and aborted, taken by FETCH_CANCEL
+	st      transport.SendStream
+	aborted bool
+	fin     bool // the stream ended cleanly
+	ended   bool // finish ran
+
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// errFetchCancelled is the cause of a FetchWriter's context after
+// FETCH_CANCEL.
+var errFetchCancelled = errors.New("moqt: fetch cancelled by the subscriber")
+
+// Context returns a context canceled when the fetch ends: the subscriber
+// cancelled it (FETCH_CANCEL), the writer was closed, or the session ended.
+func (fw *FetchWriter) Context() context.Context { return fw.ctx }
+
+// RequestID returns the Request ID of the FETCH.
+func (fw *FetchWriter) RequestID() uint64 { return fw.id }
+
+// FetchConfig returns the requested range, with a joining fetch's range
+// already computed from its subscription (draft-14 §9.16.2.1) and the group
+// order resolved to ascending or descending.
+func (fw *FetchWriter) FetchConfig() *FetchConfig {
+	c := fw.config
+	return &c
+}
+
+// WriteInfo accepts the fetch, sending info in FETCH_OK. It may be called
+// once; without it Close sends FETCH_OK with the requested range's end.
+// A zero GroupOrder means the requested one.
+func (fw *FetchWriter) WriteInfo(info FetchInfo) error {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	if fw.closed {
+		return ErrClosed
+	}
+	if fw.infoSent {
+		return errors.New("moqt: WriteInfo called twice")
+	}
+	return fw.writeInfoLocked(info)
+}
+
+func (fw *FetchWriter) writeInfoLocked(info FetchInfo) error {
+	if info.GroupOrder == GroupOrderDefault {
+		info.GroupOrder = fw.config.GroupOrder
+	}
+	if err := fw.ctx.Err(); err != nil {
+		return fw.err()
+	}
+	err := fw.sess.writeControl(&wire.FetchOK{
+		RequestID:  fw.id,
+		GroupOrder: wire.GroupOrder(info.GroupOrder),
+		EndOfTrack: info.EndOfTrack,
+		End:        info.End.wire(),
+	})
+	if err == nil {
+		fw.infoSent = true
+	}
+	return err
+}
+
+func (fw *FetchWriter) err() error {
+	if c := context.Cause(fw.ctx); c != nil {
+		return c
+	}
+	return ErrClosed
+}
+
+// WriteObject sends o on the fetch stream. Objects must follow the fetch's
+// group order, and ascend by object ID within a group.
+func (fw *FetchWriter) WriteObject(o *TrackObject) error {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	if fw.closed {
+		return ErrClosed
+	}
+	if fw.wrote && !fw.inOrder(o.Location()) {
+		return errors.New("moqt: fetched objects out of order")
+	}
+	if err := fw.openLocked(); err != nil {
+		return err
+	}
+	var err error
+	if fw.ext, err = appendExtensions(fw.ext[:0], o.Extensions); err != nil {
+		return err
+	}
+	p := o.Frame.Bytes()
+	fw.obj = wire.Object{
+		GroupID:           uint64(o.Group),
+		SubgroupID:        o.Subgroup,
+		ObjectID:          o.ID,
+		PublisherPriority: o.PublisherPriority,
+		Status:            wire.ObjectStatus(o.Status),
+		Extensions:        fw.ext,
+		PayloadLength:     uint64(len(p)),
+	}
+	if fw.buf, err = fw.w.AppendObject(fw.buf, &fw.obj); err != nil {
+		return err
+	}
+	if len(p) <= maxCoalesce {
+		fw.buf = append(fw.buf, p...)
+		p = nil
+	}
+	_, err = fw.st.Write(fw.buf)
+	fw.buf = fw.buf[:0]
+	if err == nil && len(p) > 0 {
+		_, err = fw.st.Write(p)
+	}
+	if err != nil {
+		if fw.ctx.Err() != nil {
+			return fw.err()
+		}
+		return err
+	}
+	fw.last, fw.wrote = o.Location(), true
+	return nil
+}
+
+// appendExtensions appends the extension headers block of exts to b.
+func appendExtensions(b []byte, exts []Extension) ([]byte, error) {
+	var err error
+	for _, e := range exts {
+		if b, err = wire.AppendExtension(b, wire.KeyValue{Type: e.Type, Value: e.Value, Bytes: e.Bytes}); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// parseExtensions returns the extension headers of a raw block, copied out
+// of the reader's buffer.
+func parseExtensions(raw []byte) ([]Extension, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	kvs, err := wire.ParseExtensions(raw)
+	if err != nil {
+		return nil, err
+	}
+	exts := make([]Extension, len(kvs))
+	for i, kv := range kvs {
+		exts[i] = Extension{Type: kv.Type, Value: kv.Value, Bytes: append([]byte(nil), kv.Bytes...)}
+	}
+	return exts, nil
+}
+
+// inOrder reports whether an object at l may follow the last one written.
+func (fw *FetchWriter) inOrder(l Location) bool {
+	if l.Group == fw.last.Group {
+		return l.Object > fw.last.Object
+	}
+	if fw.config.GroupOrder == GroupOrderDescending {
+		return l.Group < fw.last.Group
+	}
+	return l.Group > fw.last.Group
+}
+
+// openLocked opens the fetch stream and queues its header; fw.mu is held.
+func (fw *FetchWriter) openLocked() error {
+	if fw.st != nil {
+		return nil
+	}
+	st, err := fw.sess.conn.OpenUniStream(fw.ctx)
+	if err != nil {
+		if fw.ctx.Err() != nil {
+			return fw.err()
+		}
+		return err
+	}
+	if fw.sess.sched != nil {
+		st.SetPriority(dataUrgency) // below the control stream, like scheduled data
+	} else {
+		st.SetPriority(int(fw.config.Priority) * 8 / 256)
+	}
+	fw.smu.Lock()
+	if fw.aborted {
+		fw.smu.Unlock()
+		st.CancelWrite(uint64(GroupErrorCancelled))
+		return fw.err()
+	}
+	fw.st = st
+	fw.smu.Unlock()
+	fw.w = wire.NewFetchWriter(fw.sess.version)
+	fw.buf, err = wire.AppendFetchHeader(fw.buf[:0], fw.id, fw.sess.version)
+	return err
+}
+
+// Close ends the fetch normally: FETCH_OK if not sent yet, then the end of
+// the stream.
+func (fw *FetchWriter) Close() error {
+	fw.mu.Lock()
+	if fw.closed {
+		fw.mu.Unlock()
+		return nil
+	}
+	fw.closed = true
+	var err error
+	if !fw.infoSent {
+		err = fw.writeInfoLocked(FetchInfo{End: fw.config.End})
+	}
+	if err == nil {
+		err = fw.openLocked()
+	}
+	if err == nil && len(fw.buf) > 0 {
+		_, err = fw.st.Write(fw.buf)
+	}
+	if err == nil {
+		fw.smu.Lock()
+		fw.fin = !fw.aborted
+		fw.smu.Unlock()
+		err = fw.st.Close()
+	} else if fw.st != nil {
+		fw.st.CancelWrite(uint64(GroupErrorInternal))
+	}
+	fw.mu.Unlock()
+	fw.finish(ErrClosed)
+	return err
+}
+
+// CloseWithError refuses the fetch with FETCH_ERROR and code if it was not
+// accepted yet, or resets its stream.
+func (fw *FetchWriter) CloseWithError(code SubscribeErrorCode) {
+	fw.mu.Lock()
+	if fw.closed {
+		fw.mu.Unlock()
+		return
+	}
+	fw.closed = true
+	if !fw.infoSent && fw.ctx.Err() == nil {
+		fw.sess.send(&wire.FetchError{RequestID: fw.id, ErrorCode: uint64(code), ReasonPhrase: "refused by publisher"})
+	}
+	fw.mu.Unlock()
+	fw.abort(GroupErrorInternal)
+	fw.finish(&FetchError{Code: code, Reason: "closed by publisher"})
+}
+
+// abort resets the stream, if open, and keeps a later one from opening.
+func (fw *FetchWriter) abort(code GroupErrorCode) {
+	fw.smu.Lock()
+	fw.aborted = true
+	st, fin := fw.st, fw.fin
+	fw.smu.Unlock()
+	if st != nil && !fin {
+		st.CancelWrite(uint64(code))
+	}
+}
+
+// finish ends the fetch's state once and grants the peer its request back.
+func (fw *FetchWriter) finish(cause error) {
+	fw.smu.Lock()
+	ended := fw.ended
+	fw.ended = true
+	fw.smu.Unlock()
+	if ended {
+		return
+	}
+	fw.cancel(cause)
+	s := fw.sess
+	s.mu.Lock()
+	delete(s.fetchPubs, fw.id)
+	s.mu.Unlock()
+	s.releaseRequest()
+}
+
+// handleFetch serves a FETCH through the TrackMux.
+func (s *Session) handleFetch(m *wire.Fetch) error {
+	if err := s.acceptRequestID(m.RequestID); err != nil {
+		return err
+	}
+	refuse := func(code SubscribeErrorCode, reason string) error {
+		s.send(&wire.FetchError{RequestID: m.RequestID, ErrorCode: uint64(code), ReasonPhrase: reason})
+		s.releaseRequest()
+		return nil
+	}
+	fw := &FetchWriter{sess: s, id: m.RequestID}
+	fw.config = FetchConfig{Priority: m.SubscriberPriority, GroupOrder: resolveOrder(GroupOrder(m.GroupOrder))}
+	if m.FetchType == wire.FetchStandalone {
+		fw.BroadcastPath, fw.TrackName = pathOf(m.TrackNamespace), TrackName(m.TrackName)
+		fw.config.Start, fw.config.End = locationOf(m.Start), locationOf(m.End)
+		if fw.config.End.Group < fw.config.Start.Group ||
+			(fw.config.End.Group == fw.config.Start.Group && fw.config.End.Object != 0 && fw.config.End.Object <= fw.config.Start.Object) {
+			return refuse(FetchErrorInvalidRange, "end before start")
+		}
+	} else {
+		s.mu.Lock()
+		tw := s.pubs[m.JoiningRequestID]
+		s.mu.Unlock()
+		if tw == nil || tw.outgoing {
+			return refuse(FetchErrorInvalidJoiningRequestID, "no such subscription")
+		}
+		tw.mu.Lock()
+		filter, info, sent := tw.joinFilter, tw.info, tw.infoSent
+		tw.mu.Unlock()
+		if filter != FilterLatestObject {
+			return &SessionError{Code: ErrCodeProtocolViolation, Reason: "joining FETCH for a subscription whose filter is not Largest Object"}
+		}
+		if !sent {
+			return refuse(FetchErrorInvalidJoiningRequestID, "subscription not accepted yet")
+		}
+		if !info.ContentExists {
+			return refuse(FetchErrorInvalidRange, "no objects published yet")
+		}
+		fw.BroadcastPath, fw.TrackName = tw.BroadcastPath, tw.TrackName
+		largest := Location{Group: info.LatestGroup, Object: info.LatestObject}
+		fw.config.End = Location{Group: largest.Group, Object: largest.Object + 1}
+		if m.FetchType == wire.FetchRelativeJoining {
+			start := uint64(0)
+			if m.JoiningStart < uint64(largest.Group) {
+				start = uint64(largest.Group) - m.JoiningStart
+			}
+			fw.config.Start = Location{Group: GroupSequence(start)}
+		} else {
+			fw.config.Start = Location{Group: GroupSequence(m.JoiningStart)}
+			if largest.Less(fw.config.Start) {
+				return refuse(FetchErrorInvalidRange, "start after the largest object")
+			}
+		}
+	}
+	fw.ctx, fw.cancel = context.WithCancelCause(s.ctx)
+	context.AfterFunc(fw.ctx, func() { fw.abort(GroupErrorCancelled) })
+	s.mu.Lock()
+	s.fetchPubs[m.RequestID] = fw
+	s.mu.Unlock()
+	go func() {
+		defer fw.Close()
+		s.mux.ServeFetch(fw)
+	}()
+	return nil
+}
+
+// handleFetchCancel stops a FETCH the peer no longer wants.
+func (s *Session) handleFetchCancel(m *wire.FetchCancel) error {
+	s.mu.Lock()
+	fw := s.fetchPubs[m.RequestID]
+	s.mu.Unlock()
+	if fw != nil {
+		fw.finish(errFetchCancelled)
+	}
+	return nil
+}

@@ -1,0 +1,56 @@
+package moqt
+
+// HandleUnannounced sets the handler for subscriptions whose path matches no
+// active publication of the mux; nil, the default, refuses them with
+// TRACK_DOES_NOT_EXIST. A relay uses it to hold a subscription that arrives
+// before its publisher, or to refuse it with its own error.
+func (m *TrackMux) HandleUnannounced(h TrackHandler) {
+	m.mu.Lock()
+	m.unannounced = h
+	m.mu.Unlock()
+}
+
+// Session returns the session the subscription arrived on.
+func (tw *TrackWriter) Session() *Session { return tw.sess }
+
+// allAnnouncementsID keys the local reader of PeerAnnouncements among the
+// session's namespace subscriptions; it is never a valid Request ID.
+const allAnnouncementsID = ^uint64(0)
+
+// PublishNamespaces announces every publication of the session's TrackMux
+// to the peer (PUBLISH_NAMESPACE), now and as they are added, without
+// waiting for the peer to subscribe to a namespace prefix. This is what a
+// publisher does toward a relay: the relay then routes subscriptions for
+// those paths to this session.
+func (s *Session) PublishNamespaces() {
+	s.mu.Lock()
+	s.announceAll = true
+	s.mu.Unlock()
+	for _, a := range s.mux.announcements() {
+		s.announceLocal(a)
+	}
+}
+
+// PeerAnnouncements returns a reader of every announcement the peer makes
+// on its own (PUBLISH_NAMESPACE), including those made before the call,
+// without sending SUBSCRIBE_NAMESPACE. A relay uses it to learn what its
+// publishers publish. The reader ends with the session; it must not be
+// closed.
+func (s *Session) PeerAnnouncements() *AnnouncementReader {
+	r := newAnnouncementReader(s, "/", allAnnouncementsID)
+	s.mu.Lock()
+	if old := s.nsReaders[allAnnouncementsID]; old != nil {
+		s.mu.Unlock()
+		return old
+	}
+	s.nsReaders[allAnnouncementsID] = r
+	for _, a := range s.peerAnn {
+		r.push(a)
+	}
+	closed := s.ctx.Err() != nil
+	s.mu.Unlock()
+	if closed {
+		r.finish(s.sessionErr())
+	}
+	return r
+}

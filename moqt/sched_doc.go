@@ -1,0 +1,49 @@
+package moqt
+
+// # Priorities
+//
+// Draft-14 §Priorities orders what a publisher sends: subscriber priority
+// first, then publisher priority, then (within a subscription) group order,
+// then the lowest subgroup ID; the control stream above all. A Session
+// enforces that order itself instead of delegating it to the transport:
+//
+//   - quic-go offers 8 urgency levels (round-robin or in order within a
+//     level), so 256×256 priority pairs would collapse onto 8 levels and
+//     group order could not be expressed at all; webtransport-go offers no
+//     stream priorities. A MoQ-level gate works the same on both.
+//   - Only a gate in front of the transport's send buffers can make a
+//     priority change take effect at once: bytes already handed to quic-go
+//     are sent in quic-go's order.
+//
+// So every subgroup stream a TrackWriter opens is a scheduled stream:
+// GroupWriter writes are copied into the stream's buffer and return at
+// once, and one sender goroutine per session repeatedly picks the best
+// stream with pending bytes by the draft-14 order and writes at most
+// 16 KiB of it to its QUIC stream. quic-go's Write returns only once the
+// bytes are packed, so when the path is congestion or flow-control limited
+// the sender waits there holding one chunk, and everything else waits in
+// the MoQ buffers where the order is decided; a more urgent object waits
+// at most one chunk. Subscriptions that tie take turns chunk by chunk, and
+// within a subscription an object already begun is finished first. Data
+// streams get a lower transport urgency than the control stream, which
+// keeps quic-go's default, so control messages overtake all data.
+// SUBSCRIBE_UPDATE changes the subscriber priority of data already
+// buffered.
+//
+// Under congestion, new groups do not queue behind stale ones:
+//
+//   - A subscription's DELIVERY TIMEOUT drops data that waited longer: the
+//     stream is reset with DELIVERY_TIMEOUT and further writes to the
+//     GroupWriter fail with that GroupError.
+//   - Config.SendBuffer bounds the bytes buffered per subscription. A write
+//     that would exceed it drops the subscription's stream that would be
+//     sent last, if that is not the one written (with descending group
+//     order: the stalest group, reset with DELIVERY_TIMEOUT); otherwise
+//     (ascending order: the writer's own group is last) the writer waits,
+//     which is the backpressure a live source sees when its path is too
+//     slow.
+//
+// The cost is one copy of the payload and a goroutine hand-off per chunk;
+// BenchmarkScheduler compares it with Config.DisableScheduler, which writes
+// straight to the streams and maps the priorities onto quic-go's urgency
+// levels. The gate does not reorder datagrams.

@@ -1,0 +1,242 @@
+package moqt
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moqgo/moqgo/internal/transport"
+)
+
+// gateStream is a transport.SendStream below the network for scheduler
+// unit tests: every Write is logged and then waits for the test to let it
+// go, so the test controls when the sender chooses again.
+type gateStream struct {
+	name  string
+	log   *writeLog
+	reset chan uint64
+}
+
+type writeLog struct {
+	mu     sync.Mutex
+	names  []string
+	gate   chan struct{} // one value lets one Write return
+	writes chan string   // a Write has started
+}
+
+func newWriteLog() *writeLog {
+	return &writeLog{gate: make(chan struct{}), writes: make(chan string, 64)}
+}
+
+func (g *gateStream) Write(p []byte) (int, error) {
+	g.log.mu.Lock()
+	g.log.names = append(g.log.names, g.name)
+	g.log.mu.Unlock()
+	g.log.writes <- g.name
+	<-g.log.gate
+	return len(p), nil
+}
+func (g *gateStream) Close() error                     { return nil }
+func (g *gateStream) CancelWrite(code uint64)          { g.reset <- code }
+func (g *gateStream) SetWriteDeadline(time.Time) error { return nil }
+func (g *gateStream) SetPriority(int)                  {}
+
+// schedFixture is a scheduler with fake tracks.
+type schedFixture struct {
+	t   *testing.T
+	s   *scheduler
+	log *writeLog
+}
+
+func newSchedFixture(t *testing.T, limit int) *schedFixture {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &schedFixture{t: t, s: newScheduler(ctx, &Config{SendBuffer: limit}), log: newWriteLog()}
+	t.Cleanup(func() {
+		cancel()
+		close(f.log.gate) // release a blocked sender
+	})
+	return f
+}
+
+// stream adds a stream of a track (with the given scheduling state) and
+// starts the sender if needed.
+func (f *schedFixture) stream(tr *schedTrack, name string, group, subgroup uint64, prio uint8) *schedStream {
+	f.s.mu.Lock()
+	defer f.s.mu.Unlock()
+	if !f.s.running {
+		f.s.running = true
+		go f.s.run()
+	}
+	return &schedStream{s: f.s, st: &gateStream{name: name, log: f.log, reset: make(chan uint64, 1)}, tr: tr,
+		group: group, subgroup: subgroup, prio: prio, idx: -1}
+}
+
+func (f *schedFixture) write(ss *schedStream, n int) {
+	f.t.Helper()
+	if _, err := ss.Write(make([]byte, n)); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// order occupies the sender with a first stream, queues the others' data,
+// then lets the sender go and returns the order in which it wrote.
+func (f *schedFixture) order(first *schedStream, rest ...*schedStream) []string {
+	f.t.Helper()
+	f.write(first, 1)
+	<-f.log.writes
+	for _, ss := range rest {
+		f.write(ss, 1)
+	}
+	var got []string
+	for range rest {
+		f.log.gate <- struct{}{}
+		got = append(got, <-f.log.writes)
+	}
+	return got
+}
+
+func wantOrder(t *testing.T, got []string, want ...string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("order %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("order %v, want %v", got, want)
+		}
+	}
+}
+
+// TestSchedOrder checks the draft-14 §Priorities order: subscriber
+// priority, publisher priority, group order, subgroup ID.
+func TestSchedOrder(t *testing.T) {
+	f := newSchedFixture(t, 1<<20)
+	a := &schedTrack{prio: 10}
+	b := &schedTrack{prio: 5}
+	desc := &schedTrack{prio: 5, desc: true}
+	got := f.order(f.stream(a, "first", 0, 0, 0),
+		f.stream(a, "a-g1", 1, 0, 0), // subscriber 10
+		f.stream(b, "b-g2-pub9", 2, 0, 9),
+		f.stream(b, "b-g3-sub1", 3, 1, 3),
+		f.stream(b, "b-g2-pub3", 2, 0, 3), // publisher priority beats group
+		f.stream(b, "b-g3-sub0", 3, 0, 3),
+		f.stream(desc, "d-g1", 1, 0, 200),
+		f.stream(desc, "d-g7", 7, 0, 200),
+	)
+	wantOrder(t, got, "b-g2-pub3", "b-g3-sub0", "b-g3-sub1", "b-g2-pub9", "d-g7", "d-g1", "a-g1")
+}
+
+// TestSchedUpdate checks that a new subscriber priority applies to data
+// already queued.
+func TestSchedUpdate(t *testing.T) {
+	f := newSchedFixture(t, 1<<20)
+	a := &schedTrack{prio: 1}
+	b := &schedTrack{prio: 2}
+	first := f.stream(a, "first", 0, 0, 0)
+	f.write(first, 1)
+	<-f.log.writes
+	f.write(f.stream(a, "a", 1, 0, 0), 1)
+	f.write(f.stream(b, "b", 1, 0, 0), 1)
+	f.s.mu.Lock()
+	a.prio = 3 // what scheduler.update does
+	f.s.mu.Unlock()
+	f.log.gate <- struct{}{}
+	if got := <-f.log.writes; got != "b" {
+		t.Fatalf("after the update %q went first, want b", got)
+	}
+}
+
+// TestSchedRoundRobin checks that subscriptions with equal priorities take
+// turns chunk by chunk.
+func TestSchedRoundRobin(t *testing.T) {
+	f := newSchedFixture(t, 1<<20)
+	a, b := &schedTrack{prio: 1}, &schedTrack{prio: 1}
+	first := f.stream(&schedTrack{}, "first", 0, 0, 0)
+	sa, sb := f.stream(a, "a", 0, 0, 0), f.stream(b, "b", 0, 0, 0)
+	f.write(first, 1)
+	<-f.log.writes
+	f.write(sa, 3*schedChunk)
+	f.write(sb, 3*schedChunk)
+	var got []string
+	for range 6 {
+		f.log.gate <- struct{}{}
+		got = append(got, <-f.log.writes)
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i] == got[i-1] {
+			t.Fatalf("no turns: %v", got)
+		}
+	}
+}
+
+// TestSchedDeliveryTimeout checks that data older than the delivery
+// timeout is not sent and its stream is reset with DELIVERY_TIMEOUT.
+func TestSchedDeliveryTimeout(t *testing.T) {
+	f := newSchedFixture(t, 1<<20)
+	fresh := &schedTrack{prio: 2}
+	stale := &schedTrack{prio: 1, timeout: time.Nanosecond}
+	first := f.stream(fresh, "first", 0, 0, 0)
+	old := f.stream(stale, "stale", 0, 0, 0)
+	f.write(first, 1)
+	<-f.log.writes
+	f.write(old, 100)
+	f.write(f.stream(fresh, "fresh", 1, 0, 0), 1)
+	f.log.gate <- struct{}{}
+	if got := <-f.log.writes; got != "fresh" {
+		t.Fatalf("%q sent, want the stale stream dropped", got)
+	}
+	if code := <-old.st.(*gateStream).reset; code != uint64(GroupErrorDeliveryTimeout) {
+		t.Fatalf("reset with %#x, want DELIVERY_TIMEOUT", code)
+	}
+	var se *transport.StreamError
+	if _, err := old.Write([]byte{1}); !errors.As(err, &se) || se.Code != uint64(GroupErrorDeliveryTimeout) {
+		t.Fatalf("write after the timeout: %v", err)
+	}
+}
+
+// TestSchedSendBuffer checks Config.SendBuffer: a descending subscription
+// drops its stalest group to make room; an ascending one makes the writer
+// wait (here until its deadline).
+func TestSchedSendBuffer(t *testing.T) {
+	const limit = 1000
+	t.Run("descending", func(t *testing.T) {
+		f := newSchedFixture(t, limit)
+		tr := &schedTrack{desc: true}
+		first := f.stream(&schedTrack{}, "first", 0, 0, 0)
+		f.write(first, 1)
+		<-f.log.writes
+		g1, g2 := f.stream(tr, "g1", 1, 0, 0), f.stream(tr, "g2", 2, 0, 0)
+		f.write(g1, 600)
+		f.write(g2, 600)
+		if code := <-g1.st.(*gateStream).reset; code != uint64(GroupErrorDeliveryTimeout) {
+			t.Fatalf("stale group reset with %#x", code)
+		}
+		f.s.mu.Lock()
+		buffered := tr.buffered
+		f.s.mu.Unlock()
+		if buffered != 600 {
+			t.Fatalf("%d bytes buffered, want 600", buffered)
+		}
+	})
+	t.Run("ascending", func(t *testing.T) {
+		f := newSchedFixture(t, limit)
+		tr := &schedTrack{}
+		first := f.stream(&schedTrack{}, "first", 0, 0, 0)
+		f.write(first, 1)
+		<-f.log.writes
+		g1, g2 := f.stream(tr, "g1", 1, 0, 0), f.stream(tr, "g2", 2, 0, 0)
+		f.write(g1, 600)
+		_ = g2.SetWriteDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, err := g2.Write(make([]byte, 600)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("write over the limit: %v, want a deadline error", err)
+		}
+		select {
+		case code := <-g1.st.(*gateStream).reset:
+			t.Fatalf("ascending order dropped the older group (%#x)", code)
+		default:
+		}
+	})
+}

@@ -1,0 +1,429 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moqgo/moqgo/moqt"
+)
+
+// Relay forwards MoQT tracks from publishers to subscribers. It is both
+// the moqt.SetupHandler and the moqt.TrackHandler of a moqt.Server:
+//
+//	r := relay.New(relay.Config{})
+//	srv := &moqt.Server{Addr: ":4443", TLSConfig: tlsConf, SetupHandler: r}
+//	srv.ListenAndServe()
+//
+// Close it after the server.
+type Relay struct {
+	cfg   Config
+	log   *slog.Logger
+	mux   *moqt.TrackMux
+	stats stats
+
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup // upstream subscriptions and announcement watchers
+	serving sync.WaitGroup // ServeTrack calls
+
+	mu       sync.Mutex
+	origins  map[moqt.BroadcastPath]*origin
+	tracks   map[trackKey]*track
+	viewers  map[moqt.BroadcastPath]int // subscriptions per announced path
+	sessions map[*moqt.Session]*peer
+	changed  chan struct{} // closed and replaced when origins (or waiting) change
+	waiting  int           // subscriptions waiting for a publisher
+	closed   bool
+}
+
+// origin is an announced broadcast path and the publishers that announced
+// it, most recent last: SUBSCRIBEs go to the most recent one.
+type origin struct {
+	path moqt.BroadcastPath
+	pubs []*publication
+	ann  *moqt.Announcement // the relay's own announcement of path
+	end  func()
+}
+
+// publication is one publisher's announcement.
+type publication struct {
+	sess *moqt.Session
+	ann  *moqt.Announcement
+}
+
+// peer is an accepted session and what it may do.
+type peer struct {
+	sess   *moqt.Session
+	grants *Grants
+}
+
+// New returns a Relay with cfg's limits (zero fields mean the defaults).
+func New(cfg Config) *Relay {
+	cfg = cfg.withDefaults()
+	r := &Relay{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		mux:      moqt.NewTrackMux(),
+		origins:  make(map[moqt.BroadcastPath]*origin),
+		tracks:   make(map[trackKey]*track),
+		viewers:  make(map[moqt.BroadcastPath]int),
+		sessions: make(map[*moqt.Session]*peer),
+		changed:  make(chan struct{}),
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	r.mux.HandleUnannounced(r)
+	return r
+}
+
+// Mux returns the TrackMux the relay serves its sessions with. It holds the
+// relay's announcements: every broadcast path some publisher announced.
+func (r *Relay) Mux() *moqt.TrackMux { return r.mux }
+
+// ServeSetup accepts a session (if the Authorizer allows it) and from then
+// on routes the broadcast paths it announces to it.
+func (r *Relay) ServeSetup(w moqt.SetupResponseWriter, req *moqt.SetupRequest) {
+	grants := AllowAll
+	if r.cfg.Auth != nil {
+		g, err := r.cfg.Auth.Authorize(req)
+		if err != nil {
+			code := moqt.ErrCodeUnauthorized
+			var ae *AuthError
+			if errors.As(err, &ae) {
+				code = ae.Code
+			}
+			r.log.Info("session refused", "remote", req.RemoteAddr, "err", err)
+			r.stats.refused.Add(1)
+			w.Reject(code, err.Error())
+			return
+		}
+		grants = g
+	}
+	sess, err := w.Accept(r.mux)
+	if err != nil {
+		r.log.Debug("session setup failed", "err", err)
+		return
+	}
+	p := &peer{sess: sess, grants: grants}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		sess.CloseWithError(moqt.ErrCodeNoError, "relay closed")
+		return
+	}
+	r.sessions[sess] = p
+	r.wg.Add(1)
+	r.mu.Unlock()
+	r.stats.sessions.Add(1)
+	r.log.Debug("session accepted", "remote", req.RemoteAddr, "protocol", req.Protocol, "path", req.Path)
+	context.AfterFunc(sess.Context(), func() {
+		r.stats.sessions.Add(-1)
+		r.mu.Lock()
+		delete(r.sessions, sess)
+		r.mu.Unlock()
+	})
+	go r.watchAnnouncements(p)
+}
+
+// watchAnnouncements registers the broadcasts a session announces.
+func (r *Relay) watchAnnouncements(p *peer) {
+	defer r.wg.Done()
+	if p.grants.publishNone() {
+		return
+	}
+	ar := p.sess.PeerAnnouncements()
+	stop := context.AfterFunc(r.ctx, func() { p.sess.CloseWithError(moqt.ErrCodeNoError, "relay closed") })
+	defer stop()
+	for {
+		ann, err := ar.ReceiveAnnouncement(p.sess.Context())
+		if err != nil {
+			return
+		}
+		if !p.grants.CanPublish(ann.BroadcastPath) {
+			r.log.Info("announcement refused", "path", ann.BroadcastPath)
+			r.stats.refused.Add(1)
+			continue
+		}
+		r.addPublication(ann, p.sess)
+	}
+}
+
+// addPublication routes ann's path to sess until ann ends.
+func (r *Relay) addPublication(ann *moqt.Announcement, sess *moqt.Session) {
+	path := ann.BroadcastPath
+	pub := &publication{sess: sess, ann: ann}
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	o := r.origins[path]
+	fresh := o == nil
+	if fresh {
+		o = &origin{path: path}
+		o.ann, o.end = moqt.NewAnnouncement(r.ctx, path)
+		r.origins[path] = o
+	}
+	o.pubs = append(o.pubs, pub)
+	r.notifyLocked()
+	r.mu.Unlock()
+	r.log.Info("broadcast announced", "path", path)
+	if fresh {
+		r.mux.Announce(o.ann, r)
+	}
+	context.AfterFunc(ann.Context(), func() { r.removePublication(o, pub) })
+}
+
+func (r *Relay) removePublication(o *origin, pub *publication) {
+	r.mu.Lock()
+	for i, p := range o.pubs {
+		if p == pub {
+			o.pubs = append(o.pubs[:i], o.pubs[i+1:]...)
+			break
+		}
+	}
+	last := len(o.pubs) == 0 && r.origins[o.path] == o
+	if last {
+		delete(r.origins, o.path)
+	}
+	r.notifyLocked()
+	r.mu.Unlock()
+	if last {
+		o.end()
+		r.log.Info("broadcast ended", "path", o.path)
+	}
+}
+
+func (r *Relay) notifyLocked() {
+	close(r.changed)
+	r.changed = make(chan struct{})
+}
+
+// routeLocked returns the origin of the longest announced prefix of path.
+func (r *Relay) routeLocked(path moqt.BroadcastPath) *origin {
+	p := string(path)
+	for {
+		if o := r.origins[moqt.BroadcastPath(p)]; o != nil && len(o.pubs) > 0 {
+			return o
+		}
+		i := strings.LastIndexByte(p, '/')
+		if i <= 0 {
+			return nil
+		}
+		p = p[:i]
+	}
+}
+
+// route finds the publisher of path, waiting up to WaitForPublisher for one.
+func (r *Relay) route(ctx context.Context, path moqt.BroadcastPath) (*origin, *moqt.Session) {
+	var timeout <-chan time.Time
+	for {
+		r.mu.Lock()
+		o := r.routeLocked(path)
+		changed := r.changed
+		r.mu.Unlock()
+		if o != nil {
+			r.mu.Lock()
+			var sess *moqt.Session
+			if n := len(o.pubs); n > 0 {
+				sess = o.pubs[n-1].sess
+			}
+			r.mu.Unlock()
+			if sess != nil {
+				return o, sess
+			}
+			continue
+		}
+		if r.cfg.WaitForPublisher <= 0 {
+			return nil, nil
+		}
+		if timeout == nil {
+			t := time.NewTimer(r.cfg.WaitForPublisher)
+			defer t.Stop()
+			timeout = t.C
+			r.mu.Lock()
+			r.waiting++
+			r.notifyLocked()
+			changed = r.changed
+			r.mu.Unlock()
+			defer func() {
+				r.mu.Lock()
+				r.waiting--
+				r.mu.Unlock()
+			}()
+			continue
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			return nil, nil
+		case <-ctx.Done():
+			return nil, nil
+		}
+	}
+}
+
+// ServeTrack serves one downstream subscription: it is routed to the
+// publisher of the longest announced prefix of its path, sharing one
+// upstream subscription per track with every other subscriber.
+func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		tw.CloseWithError(moqt.SubscribeErrorInternal)
+		return
+	}
+	r.serving.Add(1)
+	r.mu.Unlock()
+	defer r.serving.Done()
+	if p := r.peerOf(tw); p != nil && !p.grants.CanSubscribe(tw.BroadcastPath) {
+		r.stats.refused.Add(1)
+		tw.CloseWithError(moqt.SubscribeErrorUnauthorized)
+		return
+	}
+	o, sess := r.route(tw.Context(), tw.BroadcastPath)
+	if o == nil {
+		tw.CloseWithError(moqt.SubscribeErrorTrackDoesNotExist)
+		return
+	}
+	t := r.acquire(trackKey{path: tw.BroadcastPath, name: tw.TrackName}, o.path, sess)
+	s := newSubscriber(t, tw)
+	defer t.leave(s)
+	select {
+	case <-t.ready:
+	case <-tw.Context().Done():
+		return
+	}
+	if t.err != nil {
+		code := moqt.SubscribeErrorInternal
+		var se *moqt.SubscribeError
+		if errors.As(t.err, &se) {
+			code = se.Code
+		}
+		tw.CloseWithError(code)
+		return
+	}
+	if err := t.activate(s); err != nil {
+		s.stop()
+		closeWith(tw, err)
+		return
+	}
+	for {
+		select {
+		case <-tw.Updated():
+			s.configure()
+			continue
+		case <-tw.Context().Done():
+			s.stop()
+			return
+		case <-s.finished:
+		}
+		break
+	}
+	s.mu.Lock()
+	trackDone, err := s.trackDone, s.endErr
+	s.mu.Unlock()
+	if !trackDone {
+		s.drain(tw.Context())
+		tw.CloseWithError(moqt.DoneSubscriptionEnded)
+		return
+	}
+	s.drain(tw.Context())
+	closeWith(tw, err)
+}
+
+// closeWith ends a downstream subscription as its upstream ended.
+func closeWith(tw *moqt.TrackWriter, err error) {
+	var se *moqt.SubscribeError
+	switch {
+	case err == io.EOF:
+		tw.Close()
+	case errors.As(err, &se) && se.Done:
+		tw.CloseWithError(se.Code)
+	default: // the publisher is gone
+		tw.CloseWithError(moqt.DoneTrackEnded)
+	}
+}
+
+// acquire returns the track for key, starting its upstream subscription on
+// sess if there is none, and counts one more user of it.
+func (r *Relay) acquire(key trackKey, origin moqt.BroadcastPath, sess *moqt.Session) *track {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.tracks[key]
+	if t == nil {
+		t = newTrack(r, key)
+		t.origin = origin
+		r.tracks[key] = t
+		r.wg.Add(1)
+		go t.run(sess)
+	}
+	t.users++
+	if t.linger != nil {
+		t.linger.Stop()
+		t.linger = nil
+	}
+	r.viewers[t.origin]++
+	r.stats.subscriptions.Add(1)
+	return t
+}
+
+// release counts one user less of t; the last one starts the linger.
+func (r *Relay) release(t *track) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t.users--
+	r.stats.subscriptions.Add(-1)
+	if r.viewers[t.origin]--; r.viewers[t.origin] <= 0 {
+		delete(r.viewers, t.origin)
+	}
+	if t.users == 0 && r.tracks[t.key] == t && t.linger == nil {
+		t.linger = time.AfterFunc(r.cfg.Linger, t.expire)
+	}
+}
+
+func (r *Relay) peerOf(tw *moqt.TrackWriter) *peer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sessions[tw.Session()]
+}
+
+// Close ends every upstream subscription and announcement, closes the
+// sessions the relay still watches and waits for the subscriptions it
+// serves to end. Close (or Shutdown) the moqt.Server first.
+func (r *Relay) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	var ups []*track
+	for _, t := range r.tracks {
+		if t.linger != nil {
+			t.linger.Stop()
+			t.linger = nil
+		}
+		ups = append(ups, t)
+	}
+	origins := make([]*origin, 0, len(r.origins))
+	for _, o := range r.origins {
+		origins = append(origins, o)
+	}
+	r.mu.Unlock()
+	r.cancel()
+	for _, o := range origins {
+		o.end()
+	}
+	for _, t := range ups {
+		t.mu.Lock()
+		up := t.up
+		t.mu.Unlock()
+		if up != nil {
+			up.Close()
+		}
+	}
+	r.wg.Wait()
+	r.serving.Wait()
+	return nil
+}

@@ -1,0 +1,340 @@
+package relay
+
+import (
+	"fmt"
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/moqgo/moqgo/moqt"
+)
+
+// errEvicted ends an upstream subgroup whose group left the cache.
+var errEvicted = errors.New("relay: group evicted from the cache")
+
+// subscriber is one downstream subscription to a track. It holds no queue
+// of its own: each in-flight subgroup has a sender reading the shared cache
+// at the subscriber's pace, so a slow subscriber costs cursors, not copies,
+// and never slows the publisher or the other subscribers.
+type subscriber struct {
+	t  *track
+	tw *moqt.TrackWriter
+
+	mu        sync.Mutex
+	floor     moqt.GroupSequence // groups below are not sent
+	end       moqt.GroupSequence // last group of an absolute range
+	ranged    bool
+	paused    bool
+	timeout   time.Duration // the subscriber's delivery timeout
+	flights   []*flight     // groups in flight, in offer order
+	dying     []*flight     // abandoned groups whose senders did not stop yet
+	closed    bool
+	rangeDone bool
+	endErr    error
+	trackDone bool
+	finished  chan struct{} // closed when the subscription should end
+	accepted  chan struct{} // closed once SUBSCRIBE_OK was sent
+	wg        sync.WaitGroup
+}
+
+// flight is a group in flight to one subscriber.
+type flight struct {
+	seq     moqt.GroupSequence
+	senders []*sender
+	active  int
+}
+
+func newSubscriber(t *track, tw *moqt.TrackWriter) *subscriber {
+	s := &subscriber{t: t, tw: tw, finished: make(chan struct{}), accepted: make(chan struct{})}
+	s.configure()
+	return s
+}
+
+// configure reads the subscriber's current TrackConfig.
+func (s *subscriber) configure() {
+	c := s.tw.TrackConfig()
+	s.mu.Lock()
+	s.paused = c.Paused
+	s.timeout = c.DeliveryTimeout
+	if c.Filter == moqt.FilterAbsoluteRange {
+		s.ranged, s.end = true, c.EndGroup
+	}
+	s.mu.Unlock()
+}
+
+// setStart places the subscriber's first group per its filter, given the
+// newest cached group: a late joiner starts at a group boundary.
+func (s *subscriber) setStart(newest *group) {
+	c := s.tw.TrackConfig()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch c.Filter {
+	case moqt.FilterAbsoluteStart, moqt.FilterAbsoluteRange:
+		s.floor = c.StartGroup
+	case moqt.FilterNextGroupStart:
+		if newest != nil {
+			s.floor = newest.seq + 1
+		}
+	default: // latest object: from the start of the current group
+		if newest != nil {
+			s.floor = newest.seq
+		}
+	}
+}
+
+// offer hands the subscriber a new subgroup: it starts a sender for it if
+// the subscriber's filter admits its group, abandoning the oldest group in
+// flight when the backlog is full.
+func (s *subscriber) offer(sg *subgroup) {
+	seq := sg.g.seq
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.paused || seq < s.floor {
+		return
+	}
+	if s.ranged && seq > s.end {
+		s.rangeDone = true
+		s.checkDoneLocked()
+		return
+	}
+	var f *flight
+	for _, x := range s.flights {
+		if x.seq == seq {
+			f = x
+			break
+		}
+	}
+	if f == nil {
+		max := s.t.r.cfg.MaxBacklogGroups
+		f = &flight{seq: seq}
+		s.flights = append(s.flights, f)
+		for len(s.flights) > max {
+			oldest := 0
+			for i, x := range s.flights {
+				if x.seq < s.flights[oldest].seq {
+					oldest = i
+				}
+			}
+			if s.flights[oldest] == f {
+				s.flights = s.flights[:len(s.flights)-1]
+				s.t.r.stats.skips.Add(1)
+				return
+			}
+			s.skipLocked(oldest)
+		}
+		// Abandoned senders may still be blocked opening their stream (the
+		// subscriber does not even accept streams): start no more until
+		// they are gone.
+		if len(s.dying) > max {
+			s.flights = s.flights[:len(s.flights)-1]
+			s.t.r.stats.skips.Add(1)
+			return
+		}
+	}
+	snd := &sender{s: s, f: f, sg: sg, stop: make(chan struct{})}
+	f.senders = append(f.senders, snd)
+	f.active++
+	s.wg.Add(1)
+	go snd.run()
+}
+
+// skipLocked abandons flight i: its streams are reset and no older group
+// is started afterwards.
+func (s *subscriber) skipLocked(i int) {
+	f := s.flights[i]
+	s.flights = append(s.flights[:i], s.flights[i+1:]...)
+	s.dying = append(s.dying, f)
+	for _, snd := range f.senders {
+		snd.cancel()
+	}
+	if f.seq >= s.floor {
+		s.floor = f.seq + 1
+	}
+	s.t.r.stats.skips.Add(1)
+	s.t.r.log.Debug("group skipped: backlog full", "group", f.seq, "session", fmt.Sprintf("%p", s.tw.Session()))
+}
+
+func (s *subscriber) senderDone(snd *sender) {
+	s.mu.Lock()
+	f := snd.f
+	f.active--
+	if f.active == 0 {
+		s.flights = remove(s.flights, f)
+		s.dying = remove(s.dying, f)
+	}
+	s.checkDoneLocked()
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+func remove(fs []*flight, f *flight) []*flight {
+	for i, x := range fs {
+		if x == f {
+			return append(fs[:i], fs[i+1:]...)
+		}
+	}
+	return fs
+}
+
+func (s *subscriber) checkDoneLocked() {
+	if s.rangeDone && len(s.flights) == 0 {
+		s.finishLocked()
+	}
+}
+
+func (s *subscriber) finishLocked() {
+	select {
+	case <-s.finished:
+	default:
+		close(s.finished)
+	}
+}
+
+// trackEnded tells the subscriber the upstream track ended with err.
+func (s *subscriber) trackEnded(err error) {
+	s.mu.Lock()
+	s.trackDone, s.endErr = true, err
+	s.finishLocked()
+	s.mu.Unlock()
+}
+
+// stop abandons every group in flight and waits for the senders.
+func (s *subscriber) stop() {
+	s.mu.Lock()
+	s.closed = true
+	for _, f := range s.flights {
+		for _, snd := range f.senders {
+			snd.cancel()
+		}
+	}
+	s.flights = nil
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// drain waits for the groups in flight to be delivered, or for ctx.
+func (s *subscriber) drain(ctx context.Context) {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.stop()
+		<-done
+	}
+}
+
+// sender writes one cached subgroup to one subscriber, object by object,
+// as the publisher's objects arrive.
+type sender struct {
+	s    *subscriber
+	f    *flight
+	sg   *subgroup
+	stop chan struct{}
+
+	cancelled atomic.Bool
+	mu        sync.Mutex
+	gw        *moqt.GroupWriter
+}
+
+// cancel abandons the subgroup, unblocking a write in progress.
+func (snd *sender) cancel() {
+	if snd.cancelled.Swap(true) {
+		return
+	}
+	close(snd.stop)
+	snd.mu.Lock()
+	gw := snd.gw
+	snd.mu.Unlock()
+	if gw != nil {
+		_ = gw.SetWriteDeadline(time.Now())
+	}
+}
+
+func (snd *sender) run() {
+	s, sg := snd.s, snd.sg
+	st := &s.t.r.stats
+	var objs, bytes int64
+	defer func() {
+		st.objectsOut.Add(objs)
+		st.bytesOut.Add(bytes)
+		s.senderDone(snd)
+	}()
+	select {
+	case <-s.accepted:
+	case <-snd.stop:
+		return
+	}
+	gw, err := s.tw.OpenSubgroup(sg.g.seq, sg.id, sg.priority)
+	if err != nil {
+		s.t.r.log.Debug("open subgroup failed", "group", sg.g.seq, "subgroup", sg.id, "err", err)
+		return
+	}
+	snd.mu.Lock()
+	snd.gw = gw
+	snd.mu.Unlock()
+	s.mu.Lock()
+	timeout := s.timeout
+	s.mu.Unlock()
+	stall := s.t.r.cfg.StallTimeout
+	for i := 0; ; {
+		e, ok, done, gone, uerr, wake := sg.next(i)
+		if ok {
+			deadline := time.Now().Add(stall)
+			if timeout > 0 {
+				deadline = e.at.Add(timeout)
+			}
+			_ = gw.SetWriteDeadline(deadline)
+			if snd.cancelled.Load() {
+				gw.CancelWrite(moqt.GroupErrorCancelled)
+				return
+			}
+			if err := gw.WriteObject(e.obj); err != nil {
+				s.t.r.log.Debug("write failed", "group", sg.g.seq, "subgroup", sg.id, "err", err)
+				code := moqt.GroupErrorCancelled
+				if errors.Is(err, os.ErrDeadlineExceeded) && !snd.cancelled.Load() {
+					code = moqt.GroupErrorDeliveryTimeout
+					st.skips.Add(1)
+					s.t.r.log.Debug("group skipped: write stalled", "group", sg.g.seq, "session", fmt.Sprintf("%p", s.tw.Session()))
+				}
+				gw.CancelWrite(code)
+				return
+			}
+			objs++
+			bytes += int64(e.obj.Frame.Len())
+			i++
+			continue
+		}
+		if done {
+			var ge *moqt.GroupError
+			switch {
+			case gone:
+				st.drops.Add(1)
+				gw.CancelWrite(moqt.GroupErrorCancelled)
+			case errors.As(uerr, &ge):
+				gw.CancelWrite(ge.Code)
+			case uerr != nil:
+				gw.CancelWrite(moqt.GroupErrorInternal)
+			default:
+				_ = gw.SetWriteDeadline(time.Now().Add(stall))
+				_ = gw.Close()
+			}
+			return
+		}
+		select {
+		case <-wake:
+		case <-snd.stop:
+			gw.CancelWrite(moqt.GroupErrorCancelled)
+			return
+		}
+	}
+}

@@ -1,0 +1,335 @@
+package relay
+
+import (
+	"context"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/moqgo/moqgo/moqt"
+)
+
+// trackKey names a track across the relay.
+type trackKey struct {
+	path moqt.BroadcastPath
+	name moqt.TrackName
+}
+
+// track is one upstream subscription fanned out to the relay's subscribers
+// of that track, with the cache of its recent groups.
+type track struct {
+	r      *Relay
+	key    trackKey
+	origin moqt.BroadcastPath // the announced path it is routed by
+
+	ready chan struct{} // closed once the upstream SUBSCRIBE was answered
+	err   error         // the upstream refusal, set before ready is closed
+
+	// Guarded by the relay's mutex.
+	users   int         // subscribers joined, active or not
+	linger  *time.Timer // running while users == 0
+	closing bool        // lingered out: no new subscriber may join
+
+	mu       sync.Mutex
+	up       *moqt.TrackReader
+	info     moqt.Info
+	groups   []*group // cached, ascending by sequence
+	bytes    int64
+	subs     map[*subscriber]struct{}
+	ended    bool
+	endErr   error
+	snapshot []*subscriber // reused by offers
+}
+
+func newTrack(r *Relay, key trackKey) *track {
+	return &track{r: r, key: key, ready: make(chan struct{}), subs: make(map[*subscriber]struct{})}
+}
+
+// run subscribes upstream on sess and ingests the track until it ends.
+func (t *track) run(sess *moqt.Session) {
+	defer t.r.wg.Done()
+	up, err := sess.Subscribe(t.key.path, t.key.name, &moqt.TrackConfig{Priority: 128})
+	if err != nil {
+		t.err = err
+		close(t.ready)
+		t.end(err)
+		return
+	}
+	t.mu.Lock()
+	t.up = up
+	t.info = up.Info()
+	t.mu.Unlock()
+	t.r.mu.Lock()
+	closing := t.closing
+	t.r.mu.Unlock()
+	close(t.ready)
+	if closing {
+		up.Close()
+	}
+	t.r.log.Debug("upstream subscription open", "path", t.key.path, "track", t.key.name)
+	var ingest sync.WaitGroup
+	for {
+		gr, err := up.AcceptGroup(context.Background())
+		if err != nil {
+			ingest.Wait()
+			t.end(err)
+			return
+		}
+		ingest.Add(1)
+		go func() {
+			defer ingest.Done()
+			t.ingest(gr)
+		}()
+	}
+}
+
+// ingest reads one upstream subgroup stream into the cache, waking the
+// subscribers' senders as objects arrive.
+func (t *track) ingest(gr *moqt.GroupReader) {
+	st := &t.r.stats
+	var sg *subgroup
+	for {
+		o, err := gr.ReadObject()
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			if sg == nil && err == nil {
+				sg = t.addSubgroup(gr, nil) // an empty subgroup is forwarded too
+			}
+			if sg != nil {
+				sg.finish(err)
+			}
+			return
+		}
+		n := int64(o.Frame.Len())
+		st.objectsIn.Add(1)
+		st.bytesIn.Add(n)
+		e := entry{obj: o, at: time.Now()}
+		if sg == nil {
+			if sg = t.addSubgroup(gr, &e); sg == nil {
+				gr.CancelRead(moqt.GroupErrorCancelled)
+				return
+			}
+			continue
+		}
+		if !t.account(sg.g, &e) || !sg.append(e.obj, e.at) {
+			gr.CancelRead(moqt.GroupErrorCancelled)
+			sg.finish(errEvicted)
+			return
+		}
+	}
+}
+
+// addSubgroup caches a new subgroup (with its first object, if any) and
+// offers it to the subscribers. It returns nil if the track ended or the
+// group is not cached.
+func (t *track) addSubgroup(gr *moqt.GroupReader, first *entry) *subgroup {
+	seq := gr.GroupSequence()
+	t.mu.Lock()
+	if t.ended {
+		t.mu.Unlock()
+		return nil
+	}
+	g := t.groupLocked(seq)
+	sg := newSubgroup(g, gr.SubgroupID(), gr.PublisherPriority())
+	g.subgroups = append(g.subgroups, sg)
+	if first != nil {
+		sg.objs = append(sg.objs, *first)
+		t.countLocked(g, first)
+	}
+	t.evictLocked()
+	if g.gone {
+		t.mu.Unlock()
+		return nil
+	}
+	subs := t.snapshot[:0]
+	for s := range t.subs {
+		subs = append(subs, s)
+	}
+	t.snapshot = nil // owned by this call until handed back
+	t.mu.Unlock()
+	for _, s := range subs {
+		s.offer(sg)
+	}
+	clear(subs)
+	t.mu.Lock()
+	if t.snapshot == nil {
+		t.snapshot = subs[:0]
+	}
+	t.mu.Unlock()
+	return sg
+}
+
+// groupLocked returns the cached group seq, creating it in order.
+func (t *track) groupLocked(seq moqt.GroupSequence) *group {
+	i := len(t.groups)
+	for i > 0 && t.groups[i-1].seq >= seq {
+		if t.groups[i-1].seq == seq {
+			return t.groups[i-1]
+		}
+		i--
+	}
+	g := &group{seq: seq, created: time.Now()}
+	t.groups = append(t.groups, nil)
+	copy(t.groups[i+1:], t.groups[i:])
+	t.groups[i] = g
+	return g
+}
+
+// account counts an object received for g against the cache limits. It
+// reports false if g was dropped for memory: the object is then not kept.
+func (t *track) account(g *group, e *entry) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if g.gone {
+		return false
+	}
+	t.countLocked(g, e)
+	t.evictLocked()
+	return !g.gone
+}
+
+func (t *track) countLocked(g *group, e *entry) {
+	if !g.evicted {
+		n := int64(e.obj.Frame.Len())
+		g.bytes += n
+		t.bytes += n
+		t.r.stats.cacheBytes.Add(n)
+	}
+	if !t.info.ContentExists || g.seq > t.info.LatestGroup ||
+		(g.seq == t.info.LatestGroup && e.obj.ID > t.info.LatestObject) {
+		t.info.ContentExists, t.info.LatestGroup, t.info.LatestObject = true, g.seq, e.obj.ID
+	}
+}
+
+// evictLocked drops the oldest groups from the cache while any limit is
+// exceeded; the newest group is always kept. A group evicted for the
+// track's own limits stays in flight to the subscribers it is being sent
+// to; one evicted because the relay-wide MaxCacheBytes is exceeded is
+// abandoned by everyone.
+func (t *track) evictLocked() {
+	cfg := &t.r.cfg
+	for len(t.groups) > 1 {
+		old := t.groups[0]
+		hard := t.r.stats.cacheBytes.Load() > cfg.MaxCacheBytes
+		if !hard && len(t.groups) <= cfg.CacheGroups && t.bytes <= cfg.CacheBytes &&
+			time.Since(old.created) <= cfg.CacheAge {
+			return
+		}
+		t.dropLocked(old, hard)
+		t.groups[0] = nil
+		t.groups = t.groups[1:]
+	}
+}
+
+// dropLocked removes g from the cache; if hard, senders still on it
+// abandon it and the rest of it is not received.
+func (t *track) dropLocked(g *group, hard bool) {
+	g.evicted = true
+	t.bytes -= g.bytes
+	t.r.stats.cacheBytes.Add(-g.bytes)
+	g.bytes = 0
+	t.r.stats.evictions.Add(1)
+	if hard {
+		g.gone = true
+		for _, sg := range g.subgroups {
+			sg.evict()
+		}
+	}
+}
+
+// activate starts delivery to s: SUBSCRIBE_OK with the track's largest
+// location, then the cached groups its filter admits and every new
+// subgroup.
+func (t *track) activate(s *subscriber) error {
+	t.mu.Lock()
+	if t.ended {
+		t.mu.Unlock()
+		return t.endErr
+	}
+	var newest *group
+	if n := len(t.groups); n > 0 {
+		newest = t.groups[n-1]
+	}
+	s.setStart(newest)
+	t.subs[s] = struct{}{}
+	var cached []*subgroup
+	for _, g := range t.groups {
+		if !g.evicted {
+			cached = append(cached, g.subgroups...)
+		}
+	}
+	info := t.info
+	t.mu.Unlock()
+	info.GroupOrder = moqt.GroupOrderAscending
+	if err := s.tw.WriteInfo(info); err != nil {
+		return err
+	}
+	close(s.accepted)
+	for _, sg := range cached {
+		s.offer(sg)
+	}
+	return nil
+}
+
+// leave stops delivery to s and releases its interest in the track.
+func (t *track) leave(s *subscriber) {
+	t.mu.Lock()
+	delete(t.subs, s)
+	t.mu.Unlock()
+	t.r.release(t)
+}
+
+// expire closes the upstream subscription once the linger after the last
+// subscriber passed, unless a subscriber came back.
+func (t *track) expire() {
+	r := t.r
+	r.mu.Lock()
+	if t.users > 0 || r.tracks[t.key] != t {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.tracks, t.key)
+	t.closing = true
+	t.linger = nil
+	r.mu.Unlock()
+	t.mu.Lock()
+	up := t.up
+	t.mu.Unlock()
+	if up != nil {
+		up.Close()
+	}
+	r.log.Debug("upstream subscription lingered out", "path", t.key.path, "track", t.key.name)
+}
+
+// end finishes the track: the subscribers get PUBLISH_DONE once their
+// in-flight groups are delivered, and its cache is released.
+func (t *track) end(err error) {
+	r := t.r
+	r.mu.Lock()
+	if r.tracks[t.key] == t {
+		delete(r.tracks, t.key)
+	}
+	if t.linger != nil {
+		t.linger.Stop()
+		t.linger = nil
+	}
+	r.mu.Unlock()
+	t.mu.Lock()
+	t.ended, t.endErr = true, err
+	subs := make([]*subscriber, 0, len(t.subs))
+	for s := range t.subs {
+		subs = append(subs, s)
+	}
+	for _, g := range t.groups {
+		g.evicted = true // in-flight senders finish; the memory is no longer the cache's
+	}
+	r.stats.cacheBytes.Add(-t.bytes)
+	t.bytes, t.groups = 0, nil
+	t.mu.Unlock()
+	for _, s := range subs {
+		s.trackEnded(err)
+	}
+	r.log.Debug("track ended", "path", t.key.path, "track", t.key.name, "err", err)
+}
