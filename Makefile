@@ -3,7 +3,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: test vet staticcheck race vectors bench fuzz-smoke fuzz e2e
+.PHONY: test vet staticcheck race vectors bench fuzz-smoke fuzz e2e bench-relay
 
 ## test: vet, staticcheck and the race-enabled test suite (the CI gate)
 test: vet staticcheck race
@@ -51,3 +51,7 @@ $(E2E_WEB)/node_modules/.package-lock.json: $(E2E_WEB)/package.json $(E2E_WEB)/p
 
 $(E2E_WEB)/dist/page.js: $(E2E_WEB)/src/page.ts $(E2E_WEB)/node_modules/.package-lock.json
 	cd $(E2E_WEB) && npm run --silent bundle
+
+## bench-relay: the relay fan-out benchmark (1 publisher -> N subscribers vs raw quic-go)
+bench-relay:
+	$(GO) run ./bench/fanout

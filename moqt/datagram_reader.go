@@ -283,6 +283,11 @@ func (st *datagramState) forget(tr *TrackReader) {
 	}
 }
 
+// Datagram reports whether the group arrives as datagrams
+// (TrackWriter.OpenDatagramGroup) rather than on a subgroup stream; a relay
+// forwards it the same way.
+func (gr *GroupReader) Datagram() bool { return gr.dg != nil }
+
 // cancel stops reading: a blocked ReadFrame returns a *GroupError.
 func (g *datagramGroup) cancel(code GroupErrorCode) {
 	g.stopOnce.Do(func() {

@@ -244,10 +244,14 @@ func TestDatagramTooLarge(t *testing.T) {
 			}
 			ctx := testContext(t)
 			got := map[uint64]string{}
+			datagramReaders := 0
 			for range 2 {
 				gr, err := tr.AcceptGroup(ctx)
 				if err != nil {
 					t.Fatal(err)
+				}
+				if gr.Datagram() {
+					datagramReaders++
 				}
 				if gr.GroupSequence() != 1 {
 					t.Errorf("group %d, want 1", gr.GroupSequence())
@@ -266,6 +270,9 @@ func TestDatagramTooLarge(t *testing.T) {
 				}
 			}
 			tr.Close()
+			if datagramReaders != 1 {
+				t.Errorf("%d of the 2 GroupReaders are datagram groups, want 1", datagramReaders)
+			}
 			want := map[uint64]string{0: "small0", 1: big, 2: "small2"}
 			if len(got) != len(want) {
 				t.Fatalf("got %d objects in 2 GroupReaders, want 3", len(got))
@@ -348,6 +355,9 @@ func TestDatagramGroupRules(t *testing.T) {
 	p.sendDatagram(objectDatagram(1, 0, "1.0", false))
 	p.sendDatagram(objectDatagram(1, 2, "1.2", false))
 	g1 := accept(1)
+	if !g1.Datagram() {
+		t.Error("group 1 is not a datagram group")
+	}
 	p.sendDatagram(objectDatagram(2, 0, "2.0", false))
 	if got := readFrames(t, g1); fmt.Sprint(got) != "[1.0 1.2]" {
 		t.Errorf("group 1: %q", got)

@@ -39,6 +39,12 @@
 //     (normal, end of group, end of track) and extension headers.
 //     GroupWriter.Close ends the stream (end of group); CancelWrite and
 //     CancelRead reset or stop it with a GroupErrorCode.
+//   - OpenDatagramGroup sends each object of a group as an OBJECT_DATAGRAM
+//     and Close as an End of Group status datagram (§10.3); an object too
+//     large for a datagram goes on a subgroup stream instead. Subscribers
+//     read datagram groups through the same GroupReader; GroupReader tells
+//     when such a group ends (Config.DatagramGroupTimeout,
+//     Config.MaxDatagramGroups, Config.MaxDatagramObjects).
 //   - History lives with the publisher of a track, not in the session: a
 //     Track (one per track name, grouped under a path by a Broadcast) is a
 //     TrackHandler that writes each object once, records it in its

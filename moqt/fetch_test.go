@@ -358,3 +358,56 @@ func TestFetchBadObjects(t *testing.T) {
 		})
 	}
 }
+
+// TestFetchConcurrent runs many FETCHes and TRACK_STATUS requests at once
+// against a publisher that allows few concurrent requests: requests wait for
+// MAX_REQUEST_ID credit, and credit granted from concurrent goroutines
+// reaches the wire in increasing order (a decrease would close the session).
+func TestFetchConcurrent(t *testing.T) {
+	for _, scheme := range transports {
+		t.Run(scheme, func(t *testing.T) {
+			b := NewBroadcast()
+			writeTrackGroups(t, b.AddTrack("video", nil), 0, 4, 2)
+			mux := NewTrackMux()
+			mux.Publish(context.Background(), "/live", b)
+			env := startServer(t, &Server{TrackMux: mux, Config: &Config{MaxRequests: 3}})
+			sess := env.dial(t, scheme, nil)
+			ctx := testContext(t)
+			errs := make(chan error, 16)
+			for w := 0; w < 16; w++ {
+				go func() {
+					for i := 0; i < 20; i++ {
+						g := GroupSequence((w + i) % 4)
+						if w%2 == 0 {
+							if _, err := sess.TrackStatus(ctx, "/live", "video"); err != nil {
+								errs <- err
+								return
+							}
+							continue
+						}
+						fr, err := sess.Fetch(ctx, "/live", "video", &FetchConfig{Start: Location{Group: g}, End: Location{Group: g}})
+						if err != nil {
+							errs <- err
+							return
+						}
+						for {
+							if _, err := fr.ReadObject(); err != nil {
+								if err != io.EOF {
+									errs <- err
+									return
+								}
+								break
+							}
+						}
+					}
+					errs <- nil
+				}()
+			}
+			for w := 0; w < 16; w++ {
+				if err := <-errs; err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -108,7 +108,12 @@ func (h *TrackHistory) Record(o *TrackObject) {
 		if i == 0 && len(h.groups) >= h.maxGroups() {
 			return
 		}
-		h.groups = slices.Insert(h.groups, i, &historyGroup{seq: o.Group, added: now})
+		g := &historyGroup{seq: o.Group, added: now}
+		if n := len(h.groups); n > 0 {
+			// Groups tend to be alike: size the new one like the newest.
+			g.objs = make([]TrackObject, 0, len(h.groups[n-1].objs))
+		}
+		h.groups = slices.Insert(h.groups, i, g)
 	}
 	g := h.groups[i]
 	j, found := slices.BinarySearchFunc(g.objs, o.ID, func(x TrackObject, id uint64) int {

@@ -126,6 +126,7 @@ type TrackGroupWriter struct {
 	mu     sync.Mutex
 	gws    map[*TrackWriter]*GroupWriter // nil: the subscriber does not take this group
 	subs   []*TrackWriter                // scratch
+	obj    Object                        // scratch for WriteFrame
 	nextID uint64
 	closed bool
 }
@@ -137,7 +138,8 @@ func (g *TrackGroupWriter) GroupSequence() GroupSequence { return g.seq }
 func (g *TrackGroupWriter) WriteFrame(f *Frame) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.writeLocked(&Object{ID: g.nextID, Frame: f})
+	g.obj = Object{ID: g.nextID, Frame: f}
+	return g.writeLocked(&g.obj)
 }
 
 // WriteObject writes o; its ID must not be below the next Object ID.

@@ -1,5 +1,7 @@
 package moqt
 
+import "github.com/moqgo/moqgo/internal/wire"
+
 // HandleUnannounced sets the handler for subscriptions whose path matches no
 // active publication of the mux; nil, the default, refuses them with
 // TRACK_DOES_NOT_EXIST. A relay uses it to hold a subscription that arrives
@@ -12,6 +14,9 @@ func (m *TrackMux) HandleUnannounced(h TrackHandler) {
 
 // Session returns the session the subscription arrived on.
 func (tw *TrackWriter) Session() *Session { return tw.sess }
+
+// Session returns the session the FETCH arrived on.
+func (fw *FetchWriter) Session() *Session { return fw.sess }
 
 // allAnnouncementsID keys the local reader of PeerAnnouncements among the
 // session's namespace subscriptions; it is never a valid Request ID.
@@ -54,3 +59,42 @@ func (s *Session) PeerAnnouncements() *AnnouncementReader {
 	}
 	return r
 }
+
+// NamespaceFilter decides whether the peer may announce a broadcast path
+// (publish set: PUBLISH_NAMESPACE) or subscribe to the announcements under
+// a prefix (SUBSCRIBE_NAMESPACE). A non-nil error refuses the request with
+// UNAUTHORIZED and the error's text as the reason.
+type NamespaceFilter func(path BroadcastPath, publish bool) error
+
+// SetNamespaceFilter installs f for the peer's namespace requests from now
+// on; nil accepts them all (the default).
+func (s *Session) SetNamespaceFilter(f NamespaceFilter) {
+	s.mu.Lock()
+	s.nsFilter = f
+	s.mu.Unlock()
+}
+
+// refuseNamespace applies the namespace filter to request id, answering
+// it with an error and reporting true if refused.
+func (s *Session) refuseNamespace(id uint64, path BroadcastPath, publish bool) bool {
+	s.mu.Lock()
+	f := s.nsFilter
+	s.mu.Unlock()
+	if f == nil {
+		return false
+	}
+	err := f(path, publish)
+	if err == nil {
+		return false
+	}
+	if publish {
+		s.send(&wire.PublishNamespaceError{RequestID: id, ErrorCode: wire.ReqErrUnauthorized, ReasonPhrase: err.Error()})
+	} else {
+		s.send(&wire.SubscribeNamespaceError{RequestID: id, ErrorCode: wire.ReqErrUnauthorized, ReasonPhrase: err.Error()})
+	}
+	s.releaseRequest()
+	return true
+}
+
+// Session returns the session the subscription belongs to.
+func (tr *TrackReader) Session() *Session { return tr.sess }

@@ -139,7 +139,8 @@ func (srv *Server) serveWebTransport(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	srv.serveConn(r.Context(), transport.NewWebTransport(ws), r.URL.Path, r.Host, ws.RemoteAddr())
+	// The query stays in the path, as in the PATH parameter of raw QUIC.
+	srv.serveConn(r.Context(), transport.NewWebTransport(ws), r.URL.RequestURI(), r.Host, ws.RemoteAddr())
 }
 
 func (srv *Server) serveConn(ctx context.Context, conn transport.Conn, path, authority string, remote net.Addr) {

@@ -57,6 +57,7 @@ type Session struct {
 	peerAnn      map[BroadcastPath]*Announcement
 	peerAnnReq   map[uint64]BroadcastPath // the peer's PUBLISH_NAMESPACE request IDs
 	announceAll  bool                     // PublishNamespaces was called (relay_hooks.go)
+	nsFilter     NamespaceFilter          // SetNamespaceFilter (relay_hooks.go)
 
 	fetches    map[uint64]*FetchReader        // our FETCHes
 	fetchPubs  map[uint64]*FetchWriter        // the peer's FETCHes
@@ -343,14 +344,21 @@ func (s *Session) acceptRequestID(id uint64) error {
 }
 
 // releaseRequest grants the peer one more request after one of its requests
-// ended.
+// ended. The new maximum is computed and sent under the write lock, so that
+// concurrent releases reach the wire in increasing order (a decrease is a
+// protocol violation). A session that ended grants nothing.
 func (s *Session) releaseRequest() {
+	if s.ctx.Err() != nil {
+		return
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.mu.Lock()
 	s.ourMaxReqID += 2
 	max := s.ourMaxReqID
 	s.mu.Unlock()
-	if s.ctx.Err() == nil {
-		s.send(&wire.MaxRequestID{RequestID: max})
+	if err := s.writeLocked(&wire.MaxRequestID{RequestID: max}); err != nil {
+		s.log.Debug("control write failed", "type", wire.TypeMaxRequestID, "err", err)
 	}
 }
 

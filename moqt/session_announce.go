@@ -120,6 +120,9 @@ func (s *Session) handleNamespaceControl(m wire.Message) error {
 		if err := s.acceptRequestID(m.RequestID); err != nil {
 			return err
 		}
+		if s.refuseNamespace(m.RequestID, pathOf(m.NamespacePrefix), false) {
+			return nil
+		}
 		s.mu.Lock()
 		for _, p := range s.peerPrefixes {
 			if p.HasPrefix(m.NamespacePrefix) || m.NamespacePrefix.HasPrefix(p) {
@@ -153,6 +156,9 @@ func (s *Session) handleNamespaceControl(m wire.Message) error {
 	case *wire.PublishNamespace:
 		if err := s.acceptRequestID(m.RequestID); err != nil {
 			return err
+		}
+		if s.refuseNamespace(m.RequestID, pathOf(m.TrackNamespace), true) {
+			return nil
 		}
 		path := pathOf(m.TrackNamespace)
 		a, _ := NewAnnouncement(s.ctx, path)

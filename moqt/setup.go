@@ -18,7 +18,8 @@ const implementation = "moqgo"
 // SetupRequest is a client's CLIENT_SETUP as the server's SetupHandler sees
 // it.
 type SetupRequest struct {
-	// Path is the PATH parameter (raw QUIC) or the URL path (WebTransport).
+	// Path is the PATH parameter (raw QUIC) or the URL path (WebTransport),
+	// with the query if there is one ("/moq?jwt=...").
 	Path string
 	// Authority is the AUTHORITY parameter (raw QUIC) or the URL host
 	// (WebTransport).

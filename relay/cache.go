@@ -89,20 +89,29 @@ func (sg *subgroup) signalLocked() {
 	}
 }
 
+// cursor is what a sender learns from subgroup.next.
+type cursor struct {
+	e    entry         // the object, if ok
+	ok   bool          // the object was received
+	done bool          // no object will follow
+	gone bool          // the subgroup was evicted
+	err  error         // why the upstream subgroup ended early, if done
+	wake chan struct{} // closed when there is news, if neither ok nor done
+}
+
 // next returns object i if it was received. Otherwise it reports whether
-// the subgroup ended (with err) or returns a channel closed when there is
-// news.
-func (sg *subgroup) next(i int) (e entry, ok bool, done bool, gone bool, err error, wake <-chan struct{}) {
+// the subgroup ended, or returns a channel closed when there is news.
+func (sg *subgroup) next(i int) cursor {
 	sg.mu.Lock()
 	defer sg.mu.Unlock()
 	switch {
 	case sg.gone:
-		return entry{}, false, true, true, nil, nil
+		return cursor{done: true, gone: true}
 	case i < len(sg.objs):
-		return sg.objs[i], true, false, false, nil, nil
+		return cursor{e: sg.objs[i], ok: true}
 	case sg.done:
-		return entry{}, false, true, false, sg.err, nil
+		return cursor{done: true, err: sg.err}
 	}
 	sg.waiting = true
-	return entry{}, false, false, false, nil, sg.wake
+	return cursor{wake: sg.wake}
 }

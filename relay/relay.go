@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -77,6 +78,7 @@ func New(cfg Config) *Relay {
 	}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	r.mux.HandleUnannounced(r)
+	r.mux.HandlePublish("/", r)
 	return r
 }
 
@@ -109,6 +111,15 @@ func (r *Relay) ServeSetup(w moqt.SetupResponseWriter, req *moqt.SetupRequest) {
 		return
 	}
 	p := &peer{sess: sess, grants: grants}
+	if grants != AllowAll {
+		sess.SetNamespaceFilter(func(path moqt.BroadcastPath, publish bool) error {
+			if publish && !grants.CanPublish(path) || !publish && !grants.CanSubscribe(path) {
+				r.stats.refused.Add(1)
+				return fmt.Errorf("not authorized for %s", path)
+			}
+			return nil
+		})
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -248,7 +259,6 @@ func (r *Relay) route(ctx context.Context, path moqt.BroadcastPath) (*origin, *m
 			r.mu.Lock()
 			r.waiting++
 			r.notifyLocked()
-			changed = r.changed
 			r.mu.Unlock()
 			defer func() {
 				r.mu.Lock()
@@ -280,7 +290,7 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 	r.serving.Add(1)
 	r.mu.Unlock()
 	defer r.serving.Done()
-	if p := r.peerOf(tw); p != nil && !p.grants.CanSubscribe(tw.BroadcastPath) {
+	if p := r.peerOf(tw.Session()); p != nil && !p.grants.CanSubscribe(tw.BroadcastPath) {
 		r.stats.refused.Add(1)
 		tw.CloseWithError(moqt.SubscribeErrorUnauthorized)
 		return
@@ -381,15 +391,15 @@ func (r *Relay) release(t *track) {
 	if r.viewers[t.origin]--; r.viewers[t.origin] <= 0 {
 		delete(r.viewers, t.origin)
 	}
-	if t.users == 0 && r.tracks[t.key] == t && t.linger == nil {
+	if t.users == 0 && r.tracks[t.key] == t && t.linger == nil && !t.pushed {
 		t.linger = time.AfterFunc(r.cfg.Linger, t.expire)
 	}
 }
 
-func (r *Relay) peerOf(tw *moqt.TrackWriter) *peer {
+func (r *Relay) peerOf(s *moqt.Session) *peer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.sessions[tw.Session()]
+	return r.sessions[s]
 }
 
 // Close ends every upstream subscription and announcement, closes the

@@ -22,17 +22,19 @@ type layered struct {
 }
 
 func layeredGroup(g moqt.GroupSequence) []layered {
+	// Object IDs are unique within the group: even in the base layer
+	// (with a gap), odd in the enhancement layer.
 	base := layered{sub: 0, priority: 10}
-	for _, id := range []uint64{0, 1, 3} {
-		o := moqt.Object{ID: id, Frame: moqt.NewFrame(frame(g, 0, id, 100+int(id)*700))}
-		if id == 1 {
+	for _, id := range []uint64{0, 2, 6} {
+		o := moqt.Object{ID: id, Frame: moqt.NewFrame(frame(g, 0, id, 100+int(id)*400))}
+		if id == 2 {
 			o.Extensions = []moqt.Extension{{Type: 2, Value: uint64(g) + 7}, {Type: 0x11, Bytes: []byte("meta")}}
 		}
 		base.objs = append(base.objs, o)
 	}
-	base.objs = append(base.objs, moqt.Object{ID: 4, Status: moqt.StatusEndOfGroup})
+	base.objs = append(base.objs, moqt.Object{ID: 8, Status: moqt.StatusEndOfGroup})
 	enh := layered{sub: 1, priority: 200}
-	for id := uint64(0); id < 3; id++ {
+	for _, id := range []uint64{1, 3, 5} {
 		enh.objs = append(enh.objs, moqt.Object{ID: id, Frame: moqt.NewFrame(frame(g, 1, id, 50))})
 	}
 	return []layered{base, enh}
@@ -129,9 +131,13 @@ func TestFanOut(t *testing.T) {
 			if n := len(f.served); n != 1 {
 				t.Fatalf("publisher serves %d subscriptions, want 1 (one upstream per track)", n)
 			}
-			if st := e.relay.Stats(); st.Tracks != 1 || st.Subscriptions != 4 || st.Viewers["/live/room"] != 4 {
-				t.Errorf("stats = %+v, want 1 track, 4 subscriptions, 4 viewers", st)
-			}
+			checkMetrics(t, e.relay, map[string]float64{
+				"moq_relay_tracks":                1,
+				"moq_relay_subscriptions":         4,
+				"moq_relay_viewers{/live/room}":   4,
+				"moq_relay_sessions":              5,
+				"moq_relay_waiting_subscriptions": 0,
+			})
 			var wg sync.WaitGroup
 			results := make([]map[subgroupKey]layered, len(readers))
 			errs := make([]error, len(readers))
@@ -172,6 +178,14 @@ func TestFanOut(t *testing.T) {
 				}
 			}
 			st := e.relay.Stats()
+			checkMetrics(t, e.relay, map[string]float64{
+				"moq_relay_objects_in_total":  groups * 7,
+				"moq_relay_objects_out_total": groups * 7 * 4,
+				"moq_relay_bytes_in_total":    float64(st.BytesIn),
+				"moq_relay_bytes_out_total":   float64(4 * st.BytesIn),
+				"moq_relay_tracks":            0, // the publisher ended the track
+				"moq_relay_skips_total":       0,
+			})
 			if want := int64(groups * 7); st.ObjectsIn != want {
 				t.Errorf("ObjectsIn = %d, want %d", st.ObjectsIn, want)
 			}

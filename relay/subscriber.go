@@ -1,9 +1,9 @@
 package relay
 
 import (
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -287,8 +287,9 @@ func (snd *sender) run() {
 	s.mu.Unlock()
 	stall := s.t.r.cfg.StallTimeout
 	for i := 0; ; {
-		e, ok, done, gone, uerr, wake := sg.next(i)
-		if ok {
+		c := sg.next(i)
+		e := c.e
+		if c.ok {
 			deadline := time.Now().Add(stall)
 			if timeout > 0 {
 				deadline = e.at.Add(timeout)
@@ -314,15 +315,15 @@ func (snd *sender) run() {
 			i++
 			continue
 		}
-		if done {
+		if c.done {
 			var ge *moqt.GroupError
 			switch {
-			case gone:
+			case c.gone:
 				st.drops.Add(1)
 				gw.CancelWrite(moqt.GroupErrorCancelled)
-			case errors.As(uerr, &ge):
+			case errors.As(c.err, &ge):
 				gw.CancelWrite(ge.Code)
-			case uerr != nil:
+			case c.err != nil:
 				gw.CancelWrite(moqt.GroupErrorInternal)
 			default:
 				_ = gw.SetWriteDeadline(time.Now().Add(stall))
@@ -331,7 +332,7 @@ func (snd *sender) run() {
 			return
 		}
 		select {
-		case <-wake:
+		case <-c.wake:
 		case <-snd.stop:
 			gw.CancelWrite(moqt.GroupErrorCancelled)
 			return

@@ -27,6 +27,7 @@ type track struct {
 
 	// Guarded by the relay's mutex.
 	users   int         // subscribers joined, active or not
+	pushed  bool        // the publisher pushes it (PUBLISH): no linger
 	linger  *time.Timer // running while users == 0
 	closing bool        // lingered out: no new subscriber may join
 
@@ -67,6 +68,11 @@ func (t *track) run(sess *moqt.Session) {
 		up.Close()
 	}
 	t.r.log.Debug("upstream subscription open", "path", t.key.path, "track", t.key.name)
+	t.pump(up)
+}
+
+// pump ingests the upstream subscription's groups until it ends.
+func (t *track) pump(up *moqt.TrackReader) {
 	var ingest sync.WaitGroup
 	for {
 		gr, err := up.AcceptGroup(context.Background())

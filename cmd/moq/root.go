@@ -19,6 +19,8 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newVersionCmd())
+	root.AddCommand(newRelayCmd())
+	root.AddCommand(newDemoCmd())
 	return root
 }
 

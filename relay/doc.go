@@ -1,0 +1,73 @@
+// Package relay forwards MoQ Transport tracks from publishers to any number
+// of subscribers: the `moq relay` command and `moq demo` are built on it.
+//
+// A Relay is the moqt.SetupHandler and moqt.TrackHandler of a moqt.Server
+// (raw QUIC and WebTransport on one UDP port), built on the public moqt API
+// only.
+//
+// # Routing
+//
+// A publisher announces broadcast paths (PUBLISH_NAMESPACE; a moqgo
+// publisher calls Session.PublishNamespaces). The relay registers each path
+// and announces it in turn through its TrackMux, so a subscriber's
+// SUBSCRIBE_NAMESPACE gets the matching announcements already made and every
+// later one, with prefix matching done by moqt. A SUBSCRIBE goes to the
+// publisher of the longest announced prefix of its path (the most recent
+// one if several announced the same path). A SUBSCRIBE for a path nobody
+// announced is refused with TRACK_DOES_NOT_EXIST, or waits up to
+// Config.WaitForPublisher for a publisher to arrive.
+//
+// # Fan-out and cache
+//
+// Each track has exactly one upstream subscription, shared by all its
+// subscribers. Every upstream subgroup stream is read into the track's
+// cache, an append-only list of objects per subgroup, and each subscriber
+// has, per subgroup in flight, a sender that reads that list at the
+// subscriber's own pace and writes the objects with GroupWriter.WriteObject:
+// the same *moqt.Frame for everyone (payloads are never copied per
+// subscriber), and subgroup IDs, publisher priorities, object IDs, object
+// status and extension headers as received. The cache keeps the most recent
+// groups (Config.CacheGroups, CacheBytes, CacheAge, and the relay-wide
+// MaxCacheBytes): a late joiner starts at a group boundary chosen by its
+// filter — the start of the newest cached group for "latest object", the
+// next group for "next group start", or its absolute start — and is
+// served the cached groups first. When the last subscriber leaves, the
+// upstream subscription lingers for Config.Linger so that a returning
+// subscriber finds the track warm, then it is unsubscribed.
+//
+// # Slow subscribers
+//
+// Because senders only hold cursors into the shared cache, a slow
+// subscriber costs no copies and never holds up the upstream reader, the
+// publisher or the other subscribers. Its backlog is bounded twice: at most
+// Config.MaxBacklogGroups groups are in flight to it (a newer group
+// abandons the oldest one: its stream is reset and delivery moves on), and
+// a write blocked longer than its delivery timeout (the DELIVERY TIMEOUT
+// parameter of its SUBSCRIBE, or Config.StallTimeout) abandons its group
+// too. Groups dropped from the cache under the relay-wide memory cap are
+// abandoned by every sender still on them, so the cache never holds more
+// than MaxCacheBytes plus the newest group of each track. (moqt's priority
+// scheduler may in addition buffer up to moqt.Config.SendBuffer per
+// subscription.)
+//
+// # Publisher loss
+//
+// When a publisher's session ends, its announcements end (the relay sends
+// PUBLISH_NAMESPACE_DONE downstream), its upstream subscriptions end, and
+// every subscriber gets PUBLISH_DONE once the groups in flight to it were
+// delivered; a publisher that announces the same path again is used by new
+// subscriptions.
+//
+// # Authorization
+//
+// Config.Auth, an Authorizer such as JWTAuth, decides at setup which path
+// prefixes a session may publish and subscribe under; the relay ignores
+// announcements outside them and refuses such subscriptions with
+// UNAUTHORIZED.
+//
+// # Observability
+//
+// Stats returns the relay's counters (sessions, tracks, subscriptions,
+// objects and bytes in and out, cache bytes, evictions, skips, drops, and
+// viewers per announced path); Collector exports them to Prometheus.
+package relay

@@ -1,0 +1,36 @@
+package relay
+
+import (
+	"github.com/moqgo/moqgo/moqt"
+)
+
+// ServePublish takes a track a publisher pushes (PUBLISH), making the
+// Relay a moqt.PublishHandler: the track is fanned out like a subscribed
+// one, and its path is routed to the publisher while it is pushed. It
+// replaces the relay's current track of that name for new subscribers.
+func (r *Relay) ServePublish(tr *moqt.TrackReader) {
+	p := r.peerOf(tr.Session())
+	if p != nil && !p.grants.CanPublish(tr.BroadcastPath) {
+		r.stats.refused.Add(1)
+		r.log.Info("pushed track refused", "path", tr.BroadcastPath, "track", tr.TrackName)
+		return // returning unsubscribes
+	}
+	key := trackKey{path: tr.BroadcastPath, name: tr.TrackName}
+	t := newTrack(r, key)
+	t.origin, t.up, t.info, t.pushed = tr.BroadcastPath, tr, tr.Info(), true
+	close(t.ready)
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return
+	}
+	r.tracks[key] = t
+	r.wg.Add(1)
+	r.mu.Unlock()
+	defer r.wg.Done()
+	ann, end := moqt.NewAnnouncement(tr.Context(), tr.BroadcastPath)
+	defer end()
+	r.addPublication(ann, tr.Session())
+	r.log.Info("track pushed", "path", tr.BroadcastPath, "track", tr.TrackName)
+	t.pump(tr)
+}
