@@ -52,7 +52,8 @@ type AnnouncementReader struct {
 	closed bool
 	err    error
 
-	ready    chan struct{} // non-nil until SUBSCRIBE_NAMESPACE_OK/ERROR (guarded by sess.mu)
+	ready    chan struct{}       // non-nil until SUBSCRIBE_NAMESPACE_OK/ERROR (guarded by sess.mu)
+	handle   func(*Announcement) // called instead of queueing (relay_hooks.go)
 	setupErr error
 }
 
@@ -87,6 +88,10 @@ func (r *AnnouncementReader) ReceiveAnnouncement(ctx context.Context) (*Announce
 
 // push queues a, dropping it if the queue is full.
 func (r *AnnouncementReader) push(a *Announcement) {
+	if r.handle != nil { // HandlePeerAnnouncements (relay_hooks.go)
+		r.handle(a)
+		return
+	}
 	r.mu.Lock()
 	if !r.closed && len(r.queue) < r.sess.cfg.MaxAnnouncements {
 		r.queue = append(r.queue, a)

@@ -45,6 +45,7 @@ func (c *Client) Dial(ctx context.Context, urlStr string, mux *TrackMux) (*Sessi
 		qconf = c.QUICConfig.Clone()
 	}
 	qconf.EnableDatagrams = true
+	cfg.withStreamLimit(c.Config, qconf)
 	var tlsConf *tls.Config
 	if c.TLSConfig != nil {
 		tlsConf = c.TLSConfig.Clone()

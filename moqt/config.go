@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/moqgo/moqgo/internal/wire"
+	"github.com/quic-go/quic-go"
 )
 
 // Version is a MoQ Transport version number (draft-14 §9.3.1).
@@ -36,10 +37,34 @@ type Config struct {
 	// STOP_SENDING. Default 64.
 	MaxPendingGroups int
 	// MaxPendingStreams bounds the data streams held while waiting for the
-	// SUBSCRIBE_OK that tells their track alias. Default 16.
+	// SUBSCRIBE_OK that tells their track alias. Default: the transport's
+	// limit on concurrent incoming unidirectional streams (QUICConfig's
+	// MaxIncomingUniStreams, quic-go's default 100). A publisher may open
+	// that many streams as soon as it sent SUBSCRIBE_OK, and they can
+	// overtake it on a loaded subscriber; a smaller default would refuse
+	// the first groups of a fast publisher although the transport already
+	// bounds what they cost.
 	MaxPendingStreams int
-	// PendingStreamTimeout is how long such a stream is held. Default 2s.
+	// PendingStreamTimeout is how long such a stream is held. It also
+	// bounds how long a subscription that got PUBLISH_DONE waits for the
+	// data streams the publisher says it still has in flight: the wait
+	// ends once no stream of the subscription arrived or was accepted for
+	// this long. Default 2s.
 	PendingStreamTimeout time.Duration
+	// PublishDoneGrace is how long a subscription keeps accepting data
+	// streams after a PUBLISH_DONE whose Stream Count is 0 or smaller than
+	// the streams already received: the wait ends once no stream arrived
+	// for this long. This is an interoperability accommodation: some
+	// publishers (the @moq/net browser client) always send a Stream Count
+	// of 0, and trusting it would drop the groups still in flight.
+	// Default 500ms.
+	PublishDoneGrace time.Duration
+	// CloseTimeout bounds how long TrackWriter.Close waits for the
+	// subscription's group data queued in the priority scheduler to be
+	// handed to the transport before it sends PUBLISH_DONE, so that
+	// PUBLISH_DONE does not overtake the last groups; a subscription's
+	// delivery timeout, if shorter, bounds it too. Default 5s.
+	CloseTimeout time.Duration
 	// MaxFrameSize is the largest object payload accepted. Default 16 MiB.
 	MaxFrameSize int
 	// MaxAnnouncements bounds the announcements queued for an
@@ -77,8 +102,10 @@ const (
 	defaultTimeout      = 10 * time.Second
 	defaultMaxRequests  = 100
 	defaultPendingGroup = 64
-	defaultPendingStrm  = 16
+	defaultPendingStrm  = 100 // quic-go's default MaxIncomingUniStreams
 	defaultPendingWait  = 2 * time.Second
+	defaultDoneGrace    = 500 * time.Millisecond
+	defaultCloseTimeout = 5 * time.Second
 	defaultMaxFrame     = 16 << 20
 	defaultMaxAnnounce  = 1024
 	defaultPriority     = 128
@@ -100,6 +127,8 @@ func (c *Config) withDefaults() *Config {
 	setDefault(&n.MaxPendingGroups, defaultPendingGroup)
 	setDefault(&n.MaxPendingStreams, defaultPendingStrm)
 	setDefault(&n.PendingStreamTimeout, defaultPendingWait)
+	setDefault(&n.PublishDoneGrace, defaultDoneGrace)
+	setDefault(&n.CloseTimeout, defaultCloseTimeout)
 	setDefault(&n.MaxFrameSize, defaultMaxFrame)
 	setDefault(&n.MaxAnnouncements, defaultMaxAnnounce)
 	setDefault(&n.DefaultPublisherPriority, defaultPriority)
@@ -108,6 +137,15 @@ func (c *Config) withDefaults() *Config {
 	setDefault(&n.DatagramGroupTimeout, time.Second)
 	setDefault(&n.SendBuffer, defaultSendBuffer)
 	return &n
+}
+
+// withStreamLimit sets MaxPendingStreams, if the application left it zero,
+// to the incoming unidirectional stream limit of the QUIC configuration
+// (zero means quic-go's default, which defaultPendingStrm matches).
+func (c *Config) withStreamLimit(user *Config, q *quic.Config) {
+	if (user == nil || user.MaxPendingStreams == 0) && q != nil && q.MaxIncomingUniStreams > 0 {
+		c.MaxPendingStreams = int(q.MaxIncomingUniStreams)
+	}
 }
 
 func setDefault[T comparable](p *T, def T) {

@@ -34,8 +34,11 @@ func (s *Session) acceptDataStream(rs transport.ReceiveStream) {
 	gr.br = readerPool.Get().(*bufio.Reader)
 	gr.br.Reset(&gr.src)
 	parsed := s.tryDataStream(gr)
-	if parsed && gr.tr.tryDeliver(gr) {
-		return
+	if parsed {
+		if gr.tr.tryDeliver(gr) {
+			return
+		}
+		gr.tr.arrive()
 	}
 	s.wg.Add(1)
 	go func() {
@@ -82,14 +85,15 @@ func (s *Session) tryDataStream(gr *GroupReader) bool {
 	return true
 }
 
-// tryDeliver hands gr to the reader if its queue has room.
+// tryDeliver hands gr, a stream that just arrived, to the reader if its
+// queue has room.
 func (tr *TrackReader) tryDeliver(gr *GroupReader) bool {
 	select {
 	case tr.groups <- gr:
 	default:
 		return false
 	}
-	tr.delivered()
+	tr.delivered(true)
 	return true
 }
 
@@ -134,6 +138,7 @@ func (s *Session) handleDataStream(gr *GroupReader, parsed bool) {
 		}
 		gr.tr = tr
 		gr.sr.Reset(gr.hdr, s.version)
+		tr.arrive()
 	}
 	ok = gr.tr.deliver(gr)
 }

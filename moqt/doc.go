@@ -24,12 +24,17 @@
 //     forward flag (Paused). TrackReader.Update sends SUBSCRIBE_UPDATE, which
 //     the publisher sees on TrackWriter.Updated; it can only narrow the
 //     range (a peer widening it is closed with PROTOCOL_VIOLATION). While
-//     Paused (Forward = 0) OpenGroup returns ErrPaused: nothing is sent
-//     until the subscriber resumes. TrackReader.Close sends UNSUBSCRIBE.
+//     Paused (Forward = 0) OpenGroup, and writes to groups already open,
+//     return ErrPaused: nothing is sent until the subscriber resumes.
+//     TrackReader.Close sends UNSUBSCRIBE.
 //   - A TrackHandler gets a TrackWriter per SUBSCRIBE. WriteInfo (or the
 //     first OpenGroup) answers SUBSCRIBE_OK; Info is what SUBSCRIBE_OK
 //     carries. CloseWithError before that answers SUBSCRIBE_ERROR; Close or
-//     CloseWithError after it sends PUBLISH_DONE. A path with no handler
+//     CloseWithError after it sends PUBLISH_DONE (Close once the groups
+//     queued for sending are on their way); the subscriber's track ends
+//     once the streams PUBLISH_DONE counts arrived and were accepted, and
+//     a count of 0 while streams still arrive (as @moq/net sends) only
+//     after Config.PublishDoneGrace without a new one. A path with no handler
 //     is refused with TRACK_DOES_NOT_EXIST. The publisher chooses the track
 //     alias; data streams that arrive before their SUBSCRIBE_OK are held
 //     (Config.MaxPendingStreams, Config.PendingStreamTimeout).

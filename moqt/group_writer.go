@@ -32,6 +32,7 @@ type GroupWriter struct {
 	pending int // bytes of header in buf not written yet
 
 	dg *datagramSender // datagram delivery (datagram_writer.go); st is nil
+	ss schedStream     // st, unless the scheduler is disabled
 
 	cmu    sync.Mutex      // guards ctx and cancel
 	ctx    context.Context // created on demand by Context
@@ -103,7 +104,9 @@ func (gw *GroupWriter) Context() context.Context {
 	return gw.ctx
 }
 
-// WriteFrame writes f as the next object (the next Object ID).
+// WriteFrame writes f as the next object (the next Object ID). While the
+// subscriber has paused the subscription it sends nothing and returns
+// ErrPaused; the object is not sent, and the next write takes its ID.
 func (gw *GroupWriter) WriteFrame(f *Frame) error {
 	gw.mu.Lock()
 	defer gw.mu.Unlock()
@@ -125,6 +128,9 @@ func (gw *GroupWriter) WriteObject(o *Object) error {
 func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extension, f *Frame) error {
 	if gw.done.Load() {
 		return ErrClosed
+	}
+	if gw.tw.paused() {
+		return ErrPaused
 	}
 	var err error
 	gw.ext = gw.ext[:0]

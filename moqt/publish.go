@@ -157,6 +157,7 @@ func (s *Session) handlePublishOK(m *wire.PublishOK) error {
 	tw.config = configFromWire(m.SubscriberPriority, m.GroupOrder, m.Forward, m.FilterType, m.Start, m.EndGroup, m.Params)
 	tw.joinFilter = tw.config.Filter
 	tw.start = subscriptionStart(&tw.config, tw.info)
+	tw.pause.Store(tw.config.Paused)
 	close(tw.ready)
 	return nil
 }

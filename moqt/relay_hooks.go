@@ -18,7 +18,7 @@ func (tw *TrackWriter) Session() *Session { return tw.sess }
 // Session returns the session the FETCH arrived on.
 func (fw *FetchWriter) Session() *Session { return fw.sess }
 
-// allAnnouncementsID keys the local reader of PeerAnnouncements among the
+// allAnnouncementsID keys the local reader of HandlePeerAnnouncements among the
 // session's namespace subscriptions; it is never a valid Request ID.
 const allAnnouncementsID = ^uint64(0)
 
@@ -36,28 +36,31 @@ func (s *Session) PublishNamespaces() {
 	}
 }
 
-// PeerAnnouncements returns a reader of every announcement the peer makes
+// HandlePeerAnnouncements calls f with every announcement the peer makes
 // on its own (PUBLISH_NAMESPACE), including those made before the call,
-// without sending SUBSCRIBE_NAMESPACE. A relay uses it to learn what its
-// publishers publish. The reader ends with the session; it must not be
-// closed.
-func (s *Session) PeerAnnouncements() *AnnouncementReader {
+// without sending SUBSCRIBE_NAMESPACE and without a goroutine per session:
+// a relay uses it to learn what its publishers publish. f runs on the
+// session's control goroutine (for those already made, on the caller's), so
+// it must not block and must be safe for concurrent use; watch each
+// announcement's Done channel to learn when it ends. Only the first call
+// on a session has an effect.
+func (s *Session) HandlePeerAnnouncements(f func(*Announcement)) {
 	r := newAnnouncementReader(s, "/", allAnnouncementsID)
+	r.handle = f
 	s.mu.Lock()
-	if old := s.nsReaders[allAnnouncementsID]; old != nil {
+	if s.nsReaders[allAnnouncementsID] != nil || s.ctx.Err() != nil {
 		s.mu.Unlock()
-		return old
+		return
 	}
 	s.nsReaders[allAnnouncementsID] = r
+	existing := make([]*Announcement, 0, len(s.peerAnn))
 	for _, a := range s.peerAnn {
-		r.push(a)
+		existing = append(existing, a)
 	}
-	closed := s.ctx.Err() != nil
 	s.mu.Unlock()
-	if closed {
-		r.finish(s.sessionErr())
+	for _, a := range existing {
+		f(a)
 	}
-	return r
 }
 
 // NamespaceFilter decides whether the peer may announce a broadcast path
@@ -98,3 +101,14 @@ func (s *Session) refuseNamespace(id uint64, path BroadcastPath, publish bool) b
 
 // Session returns the session the subscription belongs to.
 func (tr *TrackReader) Session() *Session { return tr.sess }
+
+// AcceptSession is w.Accept(mux), calling configure with the session
+// before it starts: a SetupHandler sets the session up (SetNamespaceFilter,
+// HandlePeerAnnouncements, its own bookkeeping) before the peer's first
+// request is handled.
+func AcceptSession(w SetupResponseWriter, mux *TrackMux, configure func(*Session)) (*Session, error) {
+	if sr, ok := w.(*setupResponse); ok && !sr.answered && configure != nil {
+		configure(sr.s)
+	}
+	return w.Accept(mux)
+}

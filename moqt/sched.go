@@ -30,7 +30,8 @@ type scheduler struct {
 	tracks  map[*TrackWriter]*schedTrack
 	stamp   uint64 // counts chunks sent, for round-robin between tracks
 	running bool
-	wake    chan struct{} // wakes the sender when ready grows
+	busy    bool          // a write is in the transport (sender or direct)
+	wake    chan struct{} // wakes the sender when ready grows or busy ends
 	space   chan struct{} // closed when buffer space frees; nil if nobody waits
 }
 
@@ -39,8 +40,10 @@ type schedTrack struct {
 	prio     uint8 // subscriber priority
 	desc     bool  // descending group order
 	timeout  time.Duration
-	served   uint64 // stamp of the last chunk sent
-	buffered int    // bytes pending in its streams
+	served   uint64        // stamp of the last chunk sent
+	buffered int           // bytes pending in its streams
+	closing  int           // closed streams whose FIN is not written yet
+	drained  chan struct{} // closed when closing drops to 0; nil if nobody waits
 }
 
 // schedMark is the end offset and enqueue time of one write in a stream's
@@ -69,6 +72,8 @@ type schedStream struct {
 	writing  bool // the sender is writing buf[off:...] unlocked
 	partial  bool // a write (object) is partly sent
 	fin      bool // Close called: FIN once drained
+	closing  bool // fin with bytes pending: counted in tr.closing
+	started  bool // written to: later writes queue, to be sent in chunks
 	done     bool // no more writes: finished, reset or failed
 	err      error
 	deadline time.Time
@@ -101,24 +106,30 @@ func newScheduler(ctx context.Context, cfg *Config) *scheduler {
 	}
 }
 
-// open wraps a new subgroup stream of tw.
-func (s *scheduler) open(tw *TrackWriter, st transport.SendStream, group, subgroup uint64, prio uint8) *schedStream {
+// open makes ss, which lives in its GroupWriter so that a group costs no
+// allocation of its own, a scheduled wrapper of st, a new subgroup stream
+// of tw.
+func (s *scheduler) open(ss *schedStream, tw *TrackWriter, st transport.SendStream, group, subgroup uint64, prio uint8) {
 	st.SetPriority(dataUrgency)
-	cfg := tw.TrackConfig()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	tr := s.tracks[tw]
 	if tr == nil {
-		tr = &schedTrack{}
-		tr.apply(cfg)
-		s.tracks[tw] = tr
-		context.AfterFunc(tw.ctx, func() { s.forget(tw) })
+		s.mu.Unlock()
+		cfg := tw.TrackConfig() // tw.mu is never taken under s.mu
+		s.mu.Lock()
+		if tr = s.tracks[tw]; tr == nil {
+			tr = &schedTrack{}
+			tr.apply(cfg)
+			s.tracks[tw] = tr
+			context.AfterFunc(tw.ctx, func() { s.forget(tw) })
+		}
 	}
 	if !s.running {
 		s.running = true
 		go s.run()
 	}
-	return &schedStream{s: s, st: st, tr: tr, group: group, subgroup: subgroup, prio: prio, idx: -1}
+	*ss = schedStream{s: s, st: st, tr: tr, group: group, subgroup: subgroup, prio: prio, idx: -1}
+	s.mu.Unlock()
 }
 
 func (tr *schedTrack) apply(c *TrackConfig) {
@@ -135,6 +146,45 @@ func (s *scheduler) update(tw *TrackWriter) {
 		tr.apply(cfg)
 	}
 	s.mu.Unlock()
+}
+
+// closed accounts for the end of a stream that was closing: its FIN was
+// written or it was dropped. Called with s.mu held.
+func (ss *schedStream) closed() {
+	if !ss.closing {
+		return
+	}
+	ss.closing = false
+	tr := ss.tr
+	tr.closing--
+	if tr.closing == 0 && tr.drained != nil {
+		close(tr.drained)
+		tr.drained = nil
+	}
+}
+
+// drain waits until every stream of tw that was closed has been handed to
+// the transport with its FIN (or dropped), or ctx ends.
+func (s *scheduler) drain(ctx context.Context, tw *TrackWriter) error {
+	s.mu.Lock()
+	tr := s.tracks[tw]
+	if tr == nil || tr.closing == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	if tr.drained == nil {
+		tr.drained = make(chan struct{})
+	}
+	drained := tr.drained
+	s.mu.Unlock()
+	select {
+	case <-drained:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.ctx.Done():
+		return s.ctx.Err()
+	}
 }
 
 func (s *scheduler) forget(tw *TrackWriter) {
@@ -189,7 +239,10 @@ func (s *scheduler) pick(now time.Time) *schedStream {
 func (s *scheduler) run() {
 	s.mu.Lock()
 	for {
-		ss := s.pick(time.Now())
+		var ss *schedStream
+		if !s.busy { // else a direct write (see Write) is in the transport
+			ss = s.pick(time.Now())
+		}
 		if ss == nil {
 			s.mu.Unlock()
 			select {
@@ -209,10 +262,12 @@ func (s *scheduler) run() {
 		s.stamp++
 		ss.tr.served = s.stamp
 		ss.writing = true
+		s.busy = true
 		chunk := ss.buf[ss.off:min(len(ss.buf), ss.off+schedChunk)]
 		s.mu.Unlock()
 		n, err := ss.st.Write(chunk)
 		s.mu.Lock()
+		s.busy = false
 		ss.writing = false
 		if ss.done && ss.idx < 0 { // reset while writing
 			continue
@@ -231,6 +286,7 @@ func (s *scheduler) run() {
 				s.mu.Unlock()
 				_ = ss.st.Close()
 				s.mu.Lock()
+				ss.closed()
 			}
 		}
 	}
@@ -245,7 +301,9 @@ func (s *scheduler) sent(ss *schedStream, n int) {
 		i++
 	}
 	ss.partial = n > 0 && (i == 0 || ss.marks[i-1].end != ss.off)
-	ss.marks = ss.marks[i:]
+	// Shift rather than reslice, so that the array keeps its capacity
+	// for the next writes and for the pool.
+	ss.marks = ss.marks[:copy(ss.marks, ss.marks[i:])]
 	s.freed()
 }
 
@@ -276,6 +334,7 @@ func (s *scheduler) drop(ss *schedStream, code GroupErrorCode) {
 	ss.tr.buffered -= len(ss.buf) - ss.off
 	ss.release()
 	ss.done = true
+	ss.closed()
 	if code != 0 {
 		if ss.err == nil {
 			ss.err = &transport.StreamError{Code: uint64(code)}
@@ -317,6 +376,10 @@ func (ss *schedStream) Write(p []byte) (int, error) {
 			}
 			return 0, err
 		}
+		if !ss.started && !s.busy && len(s.ready) == 0 && len(p) <= schedChunk && ss.deadline.IsZero() {
+			ss.started = true
+			return ss.writeDirect(p)
+		}
 		if ss.tr.buffered == 0 || ss.tr.buffered+len(p) <= s.limit || s.evict(ss) {
 			break
 		}
@@ -325,6 +388,7 @@ func (ss *schedStream) Write(p []byte) (int, error) {
 			return 0, err
 		}
 	}
+	ss.started = true
 	if ss.off > 0 && !ss.writing {
 		n := copy(ss.buf, ss.buf[ss.off:])
 		ss.buf = ss.buf[:n]
@@ -350,6 +414,34 @@ func (ss *schedStream) Write(p []byte) (int, error) {
 	}
 	s.mu.Unlock()
 	return len(p), nil
+}
+
+// writeDirect writes p straight to the transport from the writer's
+// goroutine, with s.mu held on entry and released on return. Only when
+// nothing at all is pending (so p is exactly what the sender would send
+// next) and the transport is idle: the common case of a live source that
+// is not congested then costs neither a copy nor a goroutine hand-off, and
+// the order the scheduler enforces is unchanged, because one write at a
+// time is in the transport either way.
+func (ss *schedStream) writeDirect(p []byte) (int, error) {
+	s := ss.s
+	s.busy = true
+	s.mu.Unlock()
+	n, err := ss.st.Write(p)
+	s.mu.Lock()
+	s.busy = false
+	if err != nil && !ss.done {
+		ss.err = err
+		s.drop(ss, 0)
+	}
+	if len(s.ready) > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	s.mu.Unlock()
+	return n, err
 }
 
 // waitSpace waits, with s.mu held and released meanwhile, until buffer
@@ -390,6 +482,12 @@ func (ss *schedStream) Close() error {
 	ss.fin = true
 	now := ss.idx < 0
 	ss.done = now
+	if now {
+		ss.release()
+	} else {
+		ss.closing = true
+		ss.tr.closing++
+	}
 	s.mu.Unlock()
 	if now {
 		return ss.st.Close()

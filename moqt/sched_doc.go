@@ -30,6 +30,21 @@ package moqt
 // SUBSCRIBE_UPDATE changes the subscriber priority of data already
 // buffered.
 //
+// The first write of a stream, made while nothing at all is buffered and
+// no write is in the transport, skips the buffer: the writer's goroutine hands it to QUIC
+// itself, since it is exactly what the sender would pick next. An
+// uncongested live source (a small object per group) so costs neither a
+// copy nor a goroutine hand-off. Later writes queue, so that the sender
+// hands the transport a stream's small objects in chunks, and as soon as
+// anything queues the order above applies again.
+//
+// Because control messages overtake data, TrackWriter.Close first waits
+// (bounded by Config.CloseTimeout and the delivery timeout) until the
+// subscription's closed groups have left the buffers with their FIN, and
+// only then sends PUBLISH_DONE with its Stream Count; the subscriber in
+// turn waits for the streams that count announces, for as long as they
+// keep arriving (Config.PendingStreamTimeout between two).
+//
 // Under congestion, new groups do not queue behind stale ones:
 //
 //   - A subscription's DELIVERY TIMEOUT drops data that waited longer: the
@@ -43,7 +58,8 @@ package moqt
 //     which is the backpressure a live source sees when its path is too
 //     slow.
 //
-// The cost is one copy of the payload and a goroutine hand-off per chunk;
+// The cost, once data queues, is one copy of the payload and a goroutine
+// hand-off per chunk;
 // BenchmarkScheduler compares it with Config.DisableScheduler, which writes
 // straight to the streams and maps the priorities onto quic-go's urgency
 // levels. The gate does not reorder datagrams.

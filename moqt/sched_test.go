@@ -81,12 +81,19 @@ func (f *schedFixture) write(ss *schedStream, n int) {
 	}
 }
 
-// order occupies the sender with a first stream, queues the others' data,
+// occupy writes a byte of first while nothing is pending: the write goes
+// straight to the transport (writeDirect) from a goroutine of its own and
+// holds it until the gate opens, so that other writes queue meanwhile.
+func (f *schedFixture) occupy(first *schedStream) {
+	go func() { _, _ = first.Write([]byte{0}) }()
+	<-f.log.writes
+}
+
+// order occupies the transport with a first stream, queues the others' data,
 // then lets the sender go and returns the order in which it wrote.
 func (f *schedFixture) order(first *schedStream, rest ...*schedStream) []string {
 	f.t.Helper()
-	f.write(first, 1)
-	<-f.log.writes
+	f.occupy(first)
 	for _, ss := range rest {
 		f.write(ss, 1)
 	}
@@ -136,8 +143,7 @@ func TestSchedUpdate(t *testing.T) {
 	a := &schedTrack{prio: 1}
 	b := &schedTrack{prio: 2}
 	first := f.stream(a, "first", 0, 0, 0)
-	f.write(first, 1)
-	<-f.log.writes
+	f.occupy(first)
 	f.write(f.stream(a, "a", 1, 0, 0), 1)
 	f.write(f.stream(b, "b", 1, 0, 0), 1)
 	f.s.mu.Lock()
@@ -156,8 +162,7 @@ func TestSchedRoundRobin(t *testing.T) {
 	a, b := &schedTrack{prio: 1}, &schedTrack{prio: 1}
 	first := f.stream(&schedTrack{}, "first", 0, 0, 0)
 	sa, sb := f.stream(a, "a", 0, 0, 0), f.stream(b, "b", 0, 0, 0)
-	f.write(first, 1)
-	<-f.log.writes
+	f.occupy(first)
 	f.write(sa, 3*schedChunk)
 	f.write(sb, 3*schedChunk)
 	var got []string
@@ -180,8 +185,7 @@ func TestSchedDeliveryTimeout(t *testing.T) {
 	stale := &schedTrack{prio: 1, timeout: time.Nanosecond}
 	first := f.stream(fresh, "first", 0, 0, 0)
 	old := f.stream(stale, "stale", 0, 0, 0)
-	f.write(first, 1)
-	<-f.log.writes
+	f.occupy(first)
 	f.write(old, 100)
 	f.write(f.stream(fresh, "fresh", 1, 0, 0), 1)
 	f.log.gate <- struct{}{}
@@ -206,8 +210,7 @@ func TestSchedSendBuffer(t *testing.T) {
 		f := newSchedFixture(t, limit)
 		tr := &schedTrack{desc: true}
 		first := f.stream(&schedTrack{}, "first", 0, 0, 0)
-		f.write(first, 1)
-		<-f.log.writes
+		f.occupy(first)
 		g1, g2 := f.stream(tr, "g1", 1, 0, 0), f.stream(tr, "g2", 2, 0, 0)
 		f.write(g1, 600)
 		f.write(g2, 600)
@@ -225,8 +228,7 @@ func TestSchedSendBuffer(t *testing.T) {
 		f := newSchedFixture(t, limit)
 		tr := &schedTrack{}
 		first := f.stream(&schedTrack{}, "first", 0, 0, 0)
-		f.write(first, 1)
-		<-f.log.writes
+		f.occupy(first)
 		g1, g2 := f.stream(tr, "g1", 1, 0, 0), f.stream(tr, "g2", 2, 0, 0)
 		f.write(g1, 600)
 		_ = g2.SetWriteDeadline(time.Now().Add(20 * time.Millisecond))
@@ -239,4 +241,41 @@ func TestSchedSendBuffer(t *testing.T) {
 		default:
 		}
 	})
+}
+
+// TestSchedDirectWrite checks the fast path: a write while nothing is
+// pending goes to the transport from the writer's goroutine without being
+// queued, and a write made meanwhile is queued and sent right after it.
+func TestSchedDirectWrite(t *testing.T) {
+	f := newSchedFixture(t, 1<<20)
+	tr := &schedTrack{}
+	direct, queued := f.stream(tr, "direct", 0, 0, 0), f.stream(tr, "queued", 1, 0, 0)
+	returned := make(chan error, 1)
+	go func() {
+		_, err := direct.Write(make([]byte, 10))
+		returned <- err
+	}()
+	if got := <-f.log.writes; got != "direct" {
+		t.Fatalf("%q written, want direct", got)
+	}
+	f.s.mu.Lock()
+	busy, buffered, pooled := f.s.busy, tr.buffered, direct.pooled
+	f.s.mu.Unlock()
+	if !busy || buffered != 0 || pooled != nil {
+		t.Fatalf("direct write: busy %v, %d bytes buffered, buffer %v; want busy, nothing queued", busy, buffered, pooled != nil)
+	}
+	f.write(queued, 5) // the transport is busy: queued, returns at once
+	f.s.mu.Lock()
+	buffered = tr.buffered
+	f.s.mu.Unlock()
+	if buffered != 5 {
+		t.Fatalf("%d bytes buffered, want 5", buffered)
+	}
+	f.log.gate <- struct{}{}
+	if err := <-returned; err != nil {
+		t.Fatal(err)
+	}
+	if got := <-f.log.writes; got != "queued" {
+		t.Fatalf("%q written next, want queued", got)
+	}
 }

@@ -145,6 +145,7 @@ func (srv *Server) serveWebTransport(w http.ResponseWriter, r *http.Request) {
 
 func (srv *Server) serveConn(ctx context.Context, conn transport.Conn, path, authority string, remote net.Addr) {
 	cfg := srv.Config.withDefaults()
+	cfg.withStreamLimit(srv.Config, srv.QUICConfig)
 	_, err := serverSetup(ctx, conn, cfg, srv.Logger, srv.SetupHandler, srv.TrackMux, srv.register, path, authority, remote)
 	if err != nil {
 		srv.logger().Debug("session setup failed", "err", err)

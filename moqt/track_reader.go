@@ -27,11 +27,15 @@ type TrackReader struct {
 	ready    chan struct{} // closed on SUBSCRIBE_OK or SUBSCRIBE_ERROR
 	setupErr error
 	err      error // why the track ended
-	expect   int64 // stream count from PUBLISH_DONE, -1 before it
+	expect   int64 // stream count from PUBLISH_DONE; -1 before it or if not trusted
+	arrived  int64 // data streams whose header named this subscription
 	got      int64 // streams delivered
-	doneTmr  *time.Timer
-	start    Location // the subscription's start, once known
-	incoming bool     // the peer's PUBLISH, not our SUBSCRIBE
+	doneErr  error // the end PUBLISH_DONE announced, once it arrived
+	doneWait time.Duration
+	doneTmr  *time.Timer // bounds the wait for streams after PUBLISH_DONE
+	waited   bool        // that wait is over
+	start    Location    // the subscription's start, once known
+	incoming bool        // the peer's PUBLISH, not our SUBSCRIBE
 
 	groups chan *GroupReader
 	ctx    context.Context
@@ -191,21 +195,79 @@ func (s *Session) handlePublishDone(m *wire.PublishDone) error {
 		err = io.EOF
 	}
 	tr.mu.Lock()
-	tr.expect = int64(m.StreamCount)
-	if tr.err == nil && tr.doneTmr == nil {
-		tr.err = err
-		if tr.got < tr.expect {
-			// Wait a bounded time for the data streams still in flight.
-			tr.doneTmr = time.AfterFunc(s.cfg.PendingStreamTimeout, func() { tr.finish(err) })
-			tr.err = nil
-		}
+	if tr.doneErr != nil || tr.ctx.Err() != nil {
+		tr.mu.Unlock()
+		return nil
 	}
-	finished := tr.err != nil
+	tr.doneErr = err
+	tr.expect = int64(m.StreamCount)
+	tr.doneWait = s.cfg.PendingStreamTimeout
+	if m.StreamCount == 0 || tr.expect < tr.arrived {
+		// Interop accommodation: @moq/net (the browser client) sends a
+		// Stream Count of 0 however many streams it opened, so a count
+		// that cannot be right does not end the track at once. Streams
+		// are accepted until none arrived for Config.PublishDoneGrace.
+		tr.expect = -1
+		tr.doneWait = s.cfg.PublishDoneGrace
+	}
+	end := tr.endReady()
+	if !end {
+		// Wait a bounded time for the data streams still in flight.
+		tr.doneTmr = time.AfterFunc(tr.doneWait, tr.waitOver)
+	}
 	tr.mu.Unlock()
-	if finished {
+	if end {
 		tr.finish(err)
 	}
 	return nil
+}
+
+// endReady reports whether a track that got PUBLISH_DONE can end: every
+// stream it announced arrived (or the wait for them is over) and every
+// stream that arrived was handed to the reader. tr.mu is held.
+func (tr *TrackReader) endReady() bool {
+	if tr.doneErr == nil {
+		return false
+	}
+	arrived := tr.waited || (tr.expect >= 0 && tr.arrived >= tr.expect)
+	return arrived && tr.got >= tr.arrived
+}
+
+// progress restarts the wait for the streams announced by PUBLISH_DONE
+// after a stream arrived or was accepted, and reports whether the track can
+// end now. tr.mu is held.
+func (tr *TrackReader) progress() bool {
+	if tr.doneErr == nil {
+		return false
+	}
+	if tr.endReady() {
+		return true
+	}
+	if !tr.waited && tr.doneTmr != nil {
+		tr.doneTmr.Reset(tr.doneWait)
+	}
+	return false
+}
+
+// waitOver ends the wait for the streams announced by PUBLISH_DONE; the
+// track ends once the streams that did arrive are accepted.
+func (tr *TrackReader) waitOver() {
+	tr.mu.Lock()
+	tr.waited = true
+	end := tr.endReady()
+	err := tr.doneErr
+	tr.mu.Unlock()
+	if end {
+		tr.finish(err)
+	}
+}
+
+// arrive counts a data stream whose header names this subscription.
+func (tr *TrackReader) arrive() {
+	tr.mu.Lock()
+	tr.arrived++
+	tr.progress()
+	tr.mu.Unlock()
 }
 
 // deliver hands a received group to the reader, waiting while the queue is
@@ -217,17 +279,24 @@ func (tr *TrackReader) deliver(gr *GroupReader) bool {
 	case <-tr.ctx.Done():
 		return false
 	}
-	tr.delivered()
+	tr.delivered(false)
 	return true
 }
 
-// delivered counts a group handed to the reader (by deliver or tryDeliver).
-func (tr *TrackReader) delivered() {
+// delivered counts a group handed to the reader (by deliver or tryDeliver;
+// arrived: it was not counted as arrived yet) and ends the track if that was
+// the last one PUBLISH_DONE waits for.
+func (tr *TrackReader) delivered(arrived bool) {
 	tr.mu.Lock()
-	defer tr.mu.Unlock()
+	if arrived {
+		tr.arrived++
+	}
 	tr.got++
-	if tr.expect >= 0 && tr.got >= tr.expect && tr.doneTmr != nil {
-		tr.doneTmr.Reset(0)
+	end := tr.progress()
+	err := tr.doneErr
+	tr.mu.Unlock()
+	if end {
+		tr.finish(err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/moqgo/moqgo/internal/wire"
 )
@@ -22,6 +23,7 @@ type TrackWriter struct {
 	id    uint64
 	alias uint64
 
+	pause    atomic.Bool // config.Paused, read by every GroupWriter write
 	mu       sync.Mutex
 	config   TrackConfig
 	infoSent bool
@@ -41,9 +43,13 @@ type TrackWriter struct {
 	cancel context.CancelCauseFunc
 }
 
-// ErrPaused is returned by OpenGroup and OpenSubgroup while the subscriber
-// has paused the subscription (TrackConfig.Paused, Forward = 0): nothing is
-// sent until it resumes, which Updated reports.
+// ErrPaused is returned by OpenGroup and OpenSubgroup, and by the writes of
+// groups opened before, while the subscriber has paused the subscription
+// (TrackConfig.Paused, Forward = 0): nothing is sent until it resumes,
+// which Updated reports. A group whose write failed with ErrPaused stays
+// open; writes after the resume continue it (the objects not sent are
+// missing, as Object IDs may skip), or the handler cancels it with
+// CancelWrite, as Track does.
 var ErrPaused = errors.New("moqt: subscription paused by the subscriber")
 
 // errUnsubscribed is the cause of a TrackWriter's context after UNSUBSCRIBE.
@@ -65,11 +71,7 @@ func (tw *TrackWriter) TrackConfig() *TrackConfig {
 }
 
 // paused reports whether the subscriber asked not to be sent objects.
-func (tw *TrackWriter) paused() bool {
-	tw.mu.Lock()
-	defer tw.mu.Unlock()
-	return tw.config.Paused
-}
+func (tw *TrackWriter) paused() bool { return tw.pause.Load() }
 
 // Updated returns a channel that receives a value when the subscriber
 // changes the subscription (SUBSCRIBE_UPDATE); read TrackConfig then.
@@ -171,22 +173,23 @@ func (tw *TrackWriter) OpenSubgroup(seq GroupSequence, subgroup uint64, priority
 	if err != nil {
 		return nil, tw.errOr(err)
 	}
+	gw := newGroupWriter(tw, st, seq, subgroup, priority)
 	if sc := tw.sess.sched; sc != nil {
-		st = sc.open(tw, st, uint64(seq), subgroup, priority)
+		sc.open(&gw.ss, tw, st, uint64(seq), subgroup, priority)
+		gw.st = &gw.ss
 	} else {
 		st.SetPriority((int(subPrio) + int(priority)) * 8 / 512)
 	}
-	gw := newGroupWriter(tw, st, seq, subgroup, priority)
 	tw.mu.Lock()
 	if tw.ctx.Err() != nil {
 		tw.mu.Unlock()
-		st.CancelWrite(uint64(GroupErrorCancelled))
+		gw.st.CancelWrite(uint64(GroupErrorCancelled))
 		return nil, tw.err()
 	}
 	tw.groups[gw] = struct{}{}
 	tw.mu.Unlock()
 	if err := gw.writeHeader(); err != nil {
-		st.CancelWrite(uint64(GroupErrorInternal))
+		gw.st.CancelWrite(uint64(GroupErrorInternal))
 		return nil, tw.errOr(err)
 	}
 	return gw, nil
@@ -228,7 +231,11 @@ func (tw *TrackWriter) errOr(err error) error {
 }
 
 // Close ends the track normally: PUBLISH_DONE with TRACK_ENDED (preceded by
-// SUBSCRIBE_OK if nothing was sent yet).
+// SUBSCRIBE_OK if nothing was sent yet). Groups still open are reset. It
+// first waits until the groups already closed have been handed to the
+// transport (bounded by Config.CloseTimeout and the delivery timeout), so
+// that PUBLISH_DONE, which overtakes all data, reaches the subscriber
+// after the streams it counts are on their way.
 func (tw *TrackWriter) Close() error {
 	return tw.end(DoneTrackEnded, "track ended", true)
 }
@@ -246,7 +253,12 @@ func (tw *TrackWriter) end(code SubscribeErrorCode, reason string, normal bool) 
 		tw.mu.Unlock()
 		return nil
 	}
-	tw.closed = true
+	tw.closed = true // no more groups: tw.streams is final
+	if normal && s.sched != nil {
+		tw.mu.Unlock()
+		tw.drain()
+		tw.mu.Lock()
+	}
 	unsubscribed := tw.ctx.Err() != nil
 	var err error
 	switch {
@@ -271,6 +283,23 @@ func (tw *TrackWriter) end(code SubscribeErrorCode, reason string, normal bool) 
 		s.releaseRequest()
 	}
 	return err
+}
+
+// drain waits, a bounded time, until the groups already closed have been
+// handed to the transport: PUBLISH_DONE, which travels on the control
+// stream ahead of all data, would otherwise overtake the groups still
+// queued in the scheduler, and the subscriber might stop waiting for them.
+// The wait is bounded by Config.CloseTimeout and the delivery timeout.
+func (tw *TrackWriter) drain() {
+	wait := tw.sess.cfg.CloseTimeout
+	if d := tw.TrackConfig().DeliveryTimeout; d > 0 && d < wait {
+		wait = d
+	}
+	ctx, cancel := context.WithTimeout(tw.ctx, wait)
+	defer cancel()
+	if err := tw.sess.sched.drain(ctx, tw); err != nil && tw.ctx.Err() == nil {
+		tw.sess.log.Debug("PUBLISH_DONE before all groups were sent", "request", tw.id, "err", err)
+	}
 }
 
 func (s *Session) handleSubscribe(m *wire.Subscribe) error {
@@ -299,6 +328,7 @@ func (s *Session) handleSubscribe(m *wire.Subscribe) error {
 		updated:       make(chan struct{}, 1),
 		groups:        make(map[*GroupWriter]struct{}),
 	}
+	tw.pause.Store(cfg.Paused)
 	tw.ctx, tw.cancel = context.WithCancelCause(s.ctx)
 	context.AfterFunc(tw.ctx, tw.abortGroups)
 	s.pubs[m.RequestID] = tw
@@ -371,6 +401,7 @@ func (s *Session) handleSubscribeUpdate(m *wire.SubscribeUpdate) error {
 	c.StartGroup, c.StartObject = start.Group, start.Object
 	c.Priority = m.SubscriberPriority
 	c.Paused = !m.Forward
+	tw.pause.Store(c.Paused)
 	if m.EndGroup > 0 {
 		c.Filter = FilterAbsoluteRange
 		c.EndGroup = GroupSequence(m.EndGroup - 1)

@@ -46,7 +46,26 @@ func startRelayWith(t testing.TB, cfg Config, sessCfg *moqt.Config) *env {
 		t.Fatal(err)
 	}
 	r := New(cfg)
+	t.Cleanup(func() { r.Close() }) // after the server's cleanup
 	srv := &moqt.Server{TLSConfig: srvTLS, SetupHandler: r, Config: sessCfg}
+	e := serve(t, srv, cliTLS)
+	e.relay = r
+	return e
+}
+
+// startDirect serves mux without a relay (for comparisons).
+func startDirect(t testing.TB, mux *moqt.TrackMux) *env {
+	t.Helper()
+	srvTLS, cliTLS, err := testcert.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serve(t, &moqt.Server{TLSConfig: srvTLS, TrackMux: mux}, cliTLS)
+}
+
+// serve runs srv on a loopback port until the test ends.
+func serve(t testing.TB, srv *moqt.Server, cliTLS *tls.Config) *env {
+	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,10 +77,9 @@ func startRelayWith(t testing.TB, cfg Config, sessCfg *moqt.Config) *env {
 		if err := <-done; err != moqt.ErrServerClosed {
 			t.Errorf("Serve: %v", err)
 		}
-		r.Close()
 		pc.Close()
 	})
-	return &env{relay: r, srv: srv, addr: pc.LocalAddr().String(), cliTLS: cliTLS}
+	return &env{srv: srv, addr: pc.LocalAddr().String(), cliTLS: cliTLS}
 }
 
 // dial opens a session to the relay over scheme, serving mux (which may

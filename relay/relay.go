@@ -105,12 +105,20 @@ func (r *Relay) ServeSetup(w moqt.SetupResponseWriter, req *moqt.SetupRequest) {
 		}
 		grants = g
 	}
-	sess, err := w.Accept(r.mux)
+	p := &peer{grants: grants}
+	_, err := moqt.AcceptSession(w, r.mux, func(sess *moqt.Session) { r.register(sess, p) })
 	if err != nil {
 		r.log.Debug("session setup failed", "err", err)
 		return
 	}
-	p := &peer{sess: sess, grants: grants}
+	r.log.Debug("session accepted", "remote", req.RemoteAddr, "protocol", req.Protocol, "path", req.Path)
+}
+
+// register sets up a session before it starts: authorization of its
+// namespace requests, its announcements, and the relay's bookkeeping.
+func (r *Relay) register(sess *moqt.Session, p *peer) {
+	p.sess = sess
+	grants := p.grants
 	if grants != AllowAll {
 		sess.SetNamespaceFilter(func(path moqt.BroadcastPath, publish bool) error {
 			if publish && !grants.CanPublish(path) || !publish && !grants.CanSubscribe(path) {
@@ -121,46 +129,37 @@ func (r *Relay) ServeSetup(w moqt.SetupResponseWriter, req *moqt.SetupRequest) {
 		})
 	}
 	r.mu.Lock()
-	if r.closed {
-		r.mu.Unlock()
+	closed := r.closed
+	if !closed {
+		r.sessions[sess] = p
+	}
+	r.mu.Unlock()
+	if closed {
 		sess.CloseWithError(moqt.ErrCodeNoError, "relay closed")
 		return
 	}
-	r.sessions[sess] = p
-	r.wg.Add(1)
-	r.mu.Unlock()
 	r.stats.sessions.Add(1)
-	r.log.Debug("session accepted", "remote", req.RemoteAddr, "protocol", req.Protocol, "path", req.Path)
+	stop := context.AfterFunc(r.ctx, func() { sess.CloseWithError(moqt.ErrCodeNoError, "relay closed") })
 	context.AfterFunc(sess.Context(), func() {
+		stop()
 		r.stats.sessions.Add(-1)
 		r.mu.Lock()
 		delete(r.sessions, sess)
 		r.mu.Unlock()
 	})
-	go r.watchAnnouncements(p)
+	if !grants.publishNone() {
+		sess.HandlePeerAnnouncements(func(ann *moqt.Announcement) { r.announced(p, ann) })
+	}
 }
 
-// watchAnnouncements registers the broadcasts a session announces.
-func (r *Relay) watchAnnouncements(p *peer) {
-	defer r.wg.Done()
-	if p.grants.publishNone() {
+// announced registers a broadcast a session announced.
+func (r *Relay) announced(p *peer, ann *moqt.Announcement) {
+	if !p.grants.CanPublish(ann.BroadcastPath) {
+		r.log.Info("announcement refused", "path", ann.BroadcastPath)
+		r.stats.refused.Add(1)
 		return
 	}
-	ar := p.sess.PeerAnnouncements()
-	stop := context.AfterFunc(r.ctx, func() { p.sess.CloseWithError(moqt.ErrCodeNoError, "relay closed") })
-	defer stop()
-	for {
-		ann, err := ar.ReceiveAnnouncement(p.sess.Context())
-		if err != nil {
-			return
-		}
-		if !p.grants.CanPublish(ann.BroadcastPath) {
-			r.log.Info("announcement refused", "path", ann.BroadcastPath)
-			r.stats.refused.Add(1)
-			continue
-		}
-		r.addPublication(ann, p.sess)
-	}
+	r.addPublication(ann, p.sess)
 }
 
 // addPublication routes ann's path to sess until ann ends.
@@ -236,27 +235,16 @@ func (r *Relay) route(ctx context.Context, path moqt.BroadcastPath) (*origin, *m
 		r.mu.Lock()
 		o := r.routeLocked(path)
 		changed := r.changed
-		r.mu.Unlock()
 		if o != nil {
-			r.mu.Lock()
-			var sess *moqt.Session
-			if n := len(o.pubs); n > 0 {
-				sess = o.pubs[n-1].sess
-			}
+			sess := o.pubs[len(o.pubs)-1].sess
 			r.mu.Unlock()
-			if sess != nil {
-				return o, sess
-			}
-			continue
+			return o, sess
 		}
 		if r.cfg.WaitForPublisher <= 0 {
+			r.mu.Unlock()
 			return nil, nil
 		}
 		if timeout == nil {
-			t := time.NewTimer(r.cfg.WaitForPublisher)
-			defer t.Stop()
-			timeout = t.C
-			r.mu.Lock()
 			r.waiting++
 			r.notifyLocked()
 			r.mu.Unlock()
@@ -265,8 +253,12 @@ func (r *Relay) route(ctx context.Context, path moqt.BroadcastPath) (*origin, *m
 				r.waiting--
 				r.mu.Unlock()
 			}()
+			t := time.NewTimer(r.cfg.WaitForPublisher)
+			defer t.Stop()
+			timeout = t.C
 			continue
 		}
+		r.mu.Unlock()
 		select {
 		case <-changed:
 		case <-timeout:

@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -154,7 +153,7 @@ func (s *subscriber) skipLocked(i int) {
 		s.floor = f.seq + 1
 	}
 	s.t.r.stats.skips.Add(1)
-	s.t.r.log.Debug("group skipped: backlog full", "group", f.seq, "session", fmt.Sprintf("%p", s.tw.Session()))
+	s.t.r.log.Debug("group skipped: backlog full", "path", s.t.key.path, "track", s.t.key.name, "group", f.seq)
 }
 
 func (s *subscriber) senderDone(snd *sender) {
@@ -263,10 +262,16 @@ func (snd *sender) cancel() {
 func (snd *sender) run() {
 	s, sg := snd.s, snd.sg
 	st := &s.t.r.stats
+	// Counters are added in batches: one atomic add per object and
+	// subscriber would contend at large fan-outs.
 	var objs, bytes int64
-	defer func() {
+	flush := func() {
 		st.objectsOut.Add(objs)
 		st.bytesOut.Add(bytes)
+		objs, bytes = 0, 0
+	}
+	defer func() {
+		flush()
 		s.senderDone(snd)
 	}()
 	select {
@@ -300,18 +305,20 @@ func (snd *sender) run() {
 				return
 			}
 			if err := gw.WriteObject(e.obj); err != nil {
-				s.t.r.log.Debug("write failed", "group", sg.g.seq, "subgroup", sg.id, "err", err)
 				code := moqt.GroupErrorCancelled
 				if errors.Is(err, os.ErrDeadlineExceeded) && !snd.cancelled.Load() {
 					code = moqt.GroupErrorDeliveryTimeout
 					st.skips.Add(1)
-					s.t.r.log.Debug("group skipped: write stalled", "group", sg.g.seq, "session", fmt.Sprintf("%p", s.tw.Session()))
+					s.t.r.log.Debug("group skipped: write stalled", "path", s.t.key.path, "track", s.t.key.name, "group", sg.g.seq)
 				}
 				gw.CancelWrite(code)
 				return
 			}
 			objs++
 			bytes += int64(e.obj.Frame.Len())
+			if objs == 8 {
+				flush()
+			}
 			i++
 			continue
 		}

@@ -268,7 +268,12 @@ func (t *track) activate(s *subscriber) error {
 	}
 	info := t.info
 	t.mu.Unlock()
+	// Groups go out in the order the subscriber asked for: each has its own
+	// stream, which moqt's scheduler orders.
 	info.GroupOrder = moqt.GroupOrderAscending
+	if s.tw.TrackConfig().GroupOrder == moqt.GroupOrderDescending {
+		info.GroupOrder = moqt.GroupOrderDescending
+	}
 	if err := s.tw.WriteInfo(info); err != nil {
 		return err
 	}

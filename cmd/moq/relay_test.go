@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/moqgo/moqgo/internal/devcert"
 	"github.com/moqgo/moqgo/moqt"
 )
 
@@ -224,5 +225,67 @@ func TestRelayShutdown(t *testing.T) {
 		}
 	case <-wctx.Done():
 		t.Fatal("moq relay did not exit after its sessions left")
+	}
+}
+
+// TestRelayCommandTLSFiles: with --tls-cert and --tls-key the relay serves
+// that certificate and no development fingerprint.
+func TestRelayCommandTLSFiles(t *testing.T) {
+	c, err := devcert.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM, err := c.PEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	out := newSyncBuffer()
+	cmd := newRootCmd()
+	cmd.SetOut(out)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs([]string{"relay", "--listen", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile})
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("moq relay: %v", err)
+		}
+	}()
+	var addr string
+	for addr == "" {
+		if m := listenLine.FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+			break
+		}
+		select {
+		case <-out.wrote:
+		case err := <-done:
+			t.Fatalf("moq relay exited: %v", err)
+		}
+	}
+	if printLine.MatchString(out.String()) {
+		t.Errorf("fingerprint printed with a configured certificate:\n%s", out.String())
+	}
+	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer dcancel()
+	s, err := (&moqt.Client{TLSConfig: c.ClientTLSConfig()}).Dial(dctx, "moqt://"+addr+"/", nil)
+	if err != nil {
+		t.Fatalf("Dial with the configured certificate trusted: %v", err)
+	}
+	s.Close()
+	plain := &http.Client{Transport: &http.Transport{}}
+	defer plain.CloseIdleConnections()
+	if rsp, _ := get(t, plain, "http://"+addr+"/certificate.sha256"); rsp.StatusCode != http.StatusNotFound {
+		t.Errorf("/certificate.sha256 with a configured certificate: %d, want 404", rsp.StatusCode)
 	}
 }
