@@ -3,11 +3,12 @@
 //
 // A Relay is the moqt.SetupHandler and moqt.TrackHandler of a moqt.Server
 // (raw QUIC and WebTransport on one UDP port), built on the public moqt API
-// only.
+// (with the few hooks for relays in moqt/relay_hooks.go).
 //
 // # Routing
 //
-// A publisher announces broadcast paths (PUBLISH_NAMESPACE; a moqgo
+// A publisher announces broadcast paths (PUBLISH_NAMESPACE, which the
+// relay takes without asking for it with SUBSCRIBE_NAMESPACE; a moqgo
 // publisher calls Session.PublishNamespaces). The relay registers each path
 // and announces it in turn through its TrackMux, so a subscriber's
 // SUBSCRIBE_NAMESPACE gets the matching announcements already made and every
@@ -24,14 +25,19 @@
 // cache, an append-only list of objects per subgroup, and each subscriber
 // has, per subgroup in flight, a sender that reads that list at the
 // subscriber's own pace and writes the objects with GroupWriter.WriteObject:
-// the same *moqt.Frame for everyone (payloads are never copied per
-// subscriber), and subgroup IDs, publisher priorities, object IDs, object
+// the same *moqt.Frame for everyone (the relay never copies a payload per
+// subscriber; moqt's stream writers below it buffer what they send), and
+// subgroup IDs, publisher priorities, object IDs, object
 // status and extension headers as received. The cache keeps the most recent
 // groups (Config.CacheGroups, CacheBytes, CacheAge, and the relay-wide
 // MaxCacheBytes): a late joiner starts at a group boundary chosen by its
 // filter — the start of the newest cached group for "latest object", the
 // next group for "next group start", or its absolute start — and is
-// served the cached groups first. When the last subscriber leaves, the
+// served the cached groups first. FETCH (standalone or joining) is answered
+// from the same cache (ServeFetch) and TRACK_STATUS from the relay's
+// subscription or, for a track it does not carry, by its publisher. A
+// track a publisher pushes with PUBLISH is fanned out the same way
+// (ServePublish). When the last subscriber leaves, the
 // upstream subscription lingers for Config.Linger so that a returning
 // subscriber finds the track warm, then it is unsubscribed.
 //

@@ -1,7 +1,9 @@
 package relay
 
 import (
+	"context"
 	"slices"
+	"time"
 
 	"github.com/moqgo/moqgo/moqt"
 )
@@ -103,3 +105,32 @@ func (t *track) cachedRange(start, end moqt.Location, order moqt.GroupOrder) ([]
 	}
 	return out, largest, ok
 }
+
+// TrackStatus answers TRACK_STATUS, making the Relay a
+// moqt.TrackStatusHandler: from the relay's own subscription if it carries
+// the track, else by asking the track's publisher.
+func (r *Relay) TrackStatus(path moqt.BroadcastPath, name moqt.TrackName) (moqt.Info, error) {
+	r.mu.Lock()
+	t := r.tracks[trackKey{path: path, name: name}]
+	var sess *moqt.Session
+	if o := r.routeLocked(path); o != nil {
+		sess = o.pubs[len(o.pubs)-1].sess
+	}
+	r.mu.Unlock()
+	if t != nil {
+		t.mu.Lock()
+		info := t.info
+		t.mu.Unlock()
+		info.GroupOrder = moqt.GroupOrderAscending
+		return info, nil
+	}
+	if sess == nil {
+		return moqt.Info{}, &moqt.SubscribeError{Code: moqt.SubscribeErrorTrackDoesNotExist, Reason: "no publisher for this path"}
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, trackStatusTimeout)
+	defer cancel()
+	return sess.TrackStatus(ctx, path, name)
+}
+
+// trackStatusTimeout bounds a TRACK_STATUS forwarded to a publisher.
+const trackStatusTimeout = 5 * time.Second

@@ -97,6 +97,18 @@ func TestFetchFromCache(t *testing.T) {
 				}
 			}
 
+			info, err := sess.TrackStatus(ctx, "/live", "video")
+			if err != nil || !info.ContentExists || info.LatestGroup != 4 || info.LatestObject != 8 {
+				t.Errorf("TrackStatus = %+v, %v; want largest 4/8", info, err)
+			}
+			// A track the relay does not carry: the publisher answers (its
+			// handler does not implement TRACK_STATUS).
+			if _, err := sess.TrackStatus(ctx, "/live", "other"); !isSubscribeError(err, moqt.SubscribeErrorNotSupported) {
+				t.Errorf("forwarded TrackStatus = %v, want the publisher's NOT_SUPPORTED", err)
+			}
+			if _, err := sess.TrackStatus(ctx, "/nowhere", "x"); !isSubscribeError(err, moqt.SubscribeErrorTrackDoesNotExist) {
+				t.Errorf("TrackStatus without a publisher = %v, want TRACK_DOES_NOT_EXIST", err)
+			}
 			if _, err := sess.Fetch(ctx, "/live", "video", &moqt.FetchConfig{Start: moqt.Location{Group: 0}, End: moqt.Location{Group: 1}}); !isFetchError(err, moqt.FetchErrorNoObjects) {
 				t.Errorf("FETCH of evicted groups = %v, want NO_OBJECTS", err)
 			}

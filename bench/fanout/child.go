@@ -9,7 +9,11 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
+	"runtime"
+	"runtime/pprof"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -42,6 +46,20 @@ func serveChild(mode string, n int, paced bool) error {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		close(stdinClosed)
 	}()
+	if path := os.Getenv("MOQ_BENCH_HEAPPROFILE"); path != "" {
+		// The parent signals when the subscribers are connected and idle.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGUSR1)
+		go func() {
+			for range sig {
+				if f, err := os.Create(path); err == nil {
+					runtime.GC()
+					_ = pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}()
+	}
 	switch mode {
 	case "relay":
 		r := relay.New(relay.Config{WaitForPublisher: 10 * time.Second})

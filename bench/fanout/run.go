@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -227,6 +228,9 @@ func runRelay(n int, paced bool, d time.Duration) (measure, error) {
 	_, rssIdle, err := procStats(c.cmd.Pid)
 	if err != nil {
 		return measure{}, err
+	}
+	if os.Getenv("MOQ_BENCH_HEAPPROFILE") != "" { // the relay's heap with n idle subscribers
+		_ = c.cmd.Signal(syscall.SIGUSR1)
 	}
 	close(start)
 	m, err := window(s, c, d)
