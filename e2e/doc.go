@@ -21,6 +21,10 @@
 // long-polls /wait. Chromium exits 0 whatever the page does, so the test
 // judges only by what the page reports.
 //
+// The relay tests run a relay.Relay behind that server instead, as `moq
+// relay` does, and meet the browser there with a Go publisher or a second
+// browser (each browser a Chromium of its own on its own page server).
+//
 // `make e2e` installs the page's pinned dependencies (npm ci), bundles it
 // with esbuild and runs the suite. A test skips, saying why, when Chromium
 // or the bundle is missing and cannot be made.

@@ -173,15 +173,30 @@ func TestBrowserPublish(t *testing.T) {
 // TestBrowserSubscribe: a Go publisher serves a track; the browser
 // subscribes and receives every frame intact.
 func TestBrowserSubscribe(t *testing.T) {
-	mux := moqt.NewTrackMux()
-	served := make(chan error, 1)
+	mux, served := goPublisher(t)
+	p, _, ctx := launch(t, "subscribe", mux)
+	browserReceived(t, ctx, p, served)
+	p.finish(ctx)
+}
+
+// goPublisher returns a TrackMux that publishes the test track at
+// broadcastPath; served gets serveTrack's result for each subscription.
+func goPublisher(t *testing.T) (mux *moqt.TrackMux, served <-chan error) {
+	mux = moqt.NewTrackMux()
+	ch := make(chan error, 1)
 	mux.PublishFunc(t.Context(), "/"+broadcastPath, func(tw *moqt.TrackWriter) {
-		served <- serveTrack(tw)
+		ch <- serveTrack(tw)
 		// Keep the subscription until the browser has read everything and
 		// unsubscribes.
 		<-tw.Context().Done()
 	})
-	p, _, ctx := launch(t, "subscribe", mux)
+	return mux, ch
+}
+
+// browserReceived checks the frames the page reports against what the Go
+// publisher (see goPublisher) served.
+func browserReceived(t *testing.T, ctx context.Context, p *page, served <-chan error) {
+	t.Helper()
 	var r struct{ Groups map[int][]string }
 	p.next(ctx, "frames", &r)
 	checkFrames(t, r.Groups)
@@ -193,7 +208,6 @@ func TestBrowserSubscribe(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the Go publisher was never asked for the track")
 	}
-	p.finish(ctx)
 }
 
 // serveTrack writes the test track to tw.

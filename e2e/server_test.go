@@ -23,7 +23,8 @@ type moqServer struct {
 	Addr string
 	// Cert is the server's development certificate.
 	Cert *devcert.Cert
-	// Sessions receives every accepted session with its setup request.
+	// Sessions receives every accepted session with its setup request
+	// (unless the server came with its own SetupHandler, such as a relay).
 	Sessions chan accepted
 }
 
@@ -32,8 +33,9 @@ type accepted struct {
 	Request *moqt.SetupRequest
 }
 
-// startServer starts srv (its TLSConfig and SetupHandler are set here) on a
-// loopback UDP port, and serves the certificate fingerprint over TCP on the
+// startServer starts srv (its TLSConfig is set here, and its SetupHandler
+// too unless set, so that Sessions receives every session) on a loopback
+// UDP port, and serves the certificate fingerprint over TCP on the
 // same port number.
 func startServer(t *testing.T, srv *moqt.Server) *moqServer {
 	t.Helper()
@@ -43,13 +45,15 @@ func startServer(t *testing.T, srv *moqt.Server) *moqServer {
 	}
 	ms := &moqServer{Cert: cert, Sessions: make(chan accepted, 16)}
 	srv.TLSConfig = cert.TLSConfig()
-	mux := srv.TrackMux
-	srv.SetupHandler = moqt.SetupHandlerFunc(func(w moqt.SetupResponseWriter, r *moqt.SetupRequest) {
-		s, err := w.Accept(mux)
-		if err == nil {
-			ms.Sessions <- accepted{s, r}
-		}
-	})
+	if srv.SetupHandler == nil {
+		mux := srv.TrackMux
+		srv.SetupHandler = moqt.SetupHandlerFunc(func(w moqt.SetupResponseWriter, r *moqt.SetupRequest) {
+			s, err := w.Accept(mux)
+			if err == nil {
+				ms.Sessions <- accepted{s, r}
+			}
+		})
+	}
 	pc, ln := listenPair(t)
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	ms.Addr = pc.LocalAddr().String()

@@ -91,6 +91,11 @@ type Config struct {
 	// that would be sent last, if that is not the written one (descending
 	// group order: a stale group), else waits. Default 1 MiB.
 	SendBuffer int
+	// AnnounceMode says when the publications of the session's TrackMux
+	// are announced to the peer (PUBLISH_NAMESPACE). Default
+	// (AnnounceDefault): proactively by a client, only on
+	// SUBSCRIBE_NAMESPACE by a server.
+	AnnounceMode AnnounceMode
 	// DisableScheduler writes group data straight to the transport
 	// streams, mapping priorities onto the transport's urgency levels
 	// (8 levels on QUIC, none on WebTransport); delivery timeouts are then

@@ -77,10 +77,14 @@
 //     accepts the peer's PUBLISH for a path registered with HandlePublish,
 //     giving its PublishHandler a TrackReader; other paths get
 //     PUBLISH_ERROR (UNINTERESTED).
-//   - TrackMux publications are announced with PUBLISH_NAMESPACE to a peer
-//     that subscribed to a matching prefix (Session.AcceptAnnounce sends
-//     SUBSCRIBE_NAMESPACE); an Announcement ends with
-//     PUBLISH_NAMESPACE_DONE.
+//   - TrackMux publications are announced with PUBLISH_NAMESPACE; an
+//     Announcement ends with PUBLISH_NAMESPACE_DONE. A client session
+//     announces all of them proactively (draft-14 §6: a publisher needs no
+//     SUBSCRIBE_NAMESPACE to send PUBLISH_NAMESPACE), which is how a
+//     publisher makes itself known to a relay; a server session announces
+//     only under the prefixes a peer subscribed to (Session.AcceptAnnounce
+//     sends SUBSCRIBE_NAMESPACE), so that a server with many publications
+//     does not flood every client. Config.AnnounceMode overrides either.
 //   - Clients use even Request IDs and servers odd ones; each side limits
 //     the other's concurrent requests with MAX_REQUEST_ID
 //     (Config.MaxRequests), waits when blocked (sending REQUESTS_BLOCKED)

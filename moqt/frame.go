@@ -13,7 +13,10 @@ type Frame struct {
 }
 
 // NewFrame returns a Frame holding b without copying it. The caller must not
-// modify b afterwards.
+// modify b afterwards: writing a Frame queues a reference to b, not a copy
+// (see Priorities in the package docs), so bytes changed even after
+// WriteFrame returned may be what the subscriber receives. To reuse a
+// buffer, build Frames with a FrameBuilder, whose Frame method copies.
 func NewFrame(b []byte) *Frame { return &Frame{b: b} }
 
 // Bytes returns the payload. The returned slice must not be modified.
@@ -49,7 +52,9 @@ func (f *Frame) Clone() *Frame {
 }
 
 // FrameBuilder builds Frames from pieces, reusing its buffer between frames.
-// The zero value is ready to use.
+// Each Frame it returns has memory of its own, so Reset and further
+// Appends never change a Frame still queued for sending. The zero value is
+// ready to use.
 type FrameBuilder struct {
 	buf []byte
 }

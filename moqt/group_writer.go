@@ -48,9 +48,16 @@ type GroupWriter struct {
 // telemetry) go out in one write without allocating.
 const smallBuf = 256
 
-// maxCoalesce is the largest payload copied next to its header so that both
-// go out in one stream write.
+// maxCoalesce is the largest payload a FetchWriter copies next to its
+// header so that both go out in one stream write.
 const maxCoalesce = 16 << 10
+
+// maxInline is the largest payload a GroupWriter copies next to its
+// header: below it a copy costs less than a stream write of its own.
+// Larger payloads are never copied: the scheduler queues a reference to
+// the Frame (which is immutable), so fanning a Frame out to any number of
+// subscriptions costs no copy of it in moqt.
+const maxInline = 256
 
 func newGroupWriter(tw *TrackWriter, st transport.SendStream, seq GroupSequence, subgroup uint64, priority uint8) *GroupWriter {
 	gw := groupWriters.new()
@@ -155,11 +162,13 @@ func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extens
 		return err
 	}
 	gw.pending = 0
-	if len(p) <= maxCoalesce {
+	if len(p) <= maxInline {
 		gw.buf = append(gw.buf, p...)
 		p = nil
 	}
-	if _, err = gw.st.Write(gw.buf); err == nil && len(p) > 0 {
+	if gw.st == &gw.ss {
+		err = gw.ss.writeObject(gw.buf, p)
+	} else if _, err = gw.st.Write(gw.buf); err == nil && len(p) > 0 {
 		_, err = gw.st.Write(p)
 	}
 	if err != nil {

@@ -87,8 +87,10 @@ func (ps *pacedSource) serve(tw *TrackWriter) {
 				return
 			}
 			now := time.Now()
-			binary.BigEndian.PutUint64(buf, uint64(now.UnixNano()))
-			if err := gw.WriteFrame(NewFrame(buf)); err != nil {
+			// A Frame's memory is queued, not copied: a new one each time.
+			b := make([]byte, len(buf))
+			binary.BigEndian.PutUint64(b, uint64(now.UnixNano()))
+			if err := gw.WriteFrame(NewFrame(b)); err != nil {
 				var ge *GroupError
 				if errors.As(err, &ge) {
 					break // dropped by the scheduler: on to the next group

@@ -1,6 +1,10 @@
 package moqt
 
-import "github.com/moqgo/moqgo/internal/wire"
+import (
+	"context"
+
+	"github.com/moqgo/moqgo/internal/wire"
+)
 
 // HandleUnannounced sets the handler for subscriptions whose path matches no
 // active publication of the mux; nil, the default, refuses them with
@@ -18,15 +22,39 @@ func (tw *TrackWriter) Session() *Session { return tw.sess }
 // Session returns the session the FETCH arrived on.
 func (fw *FetchWriter) Session() *Session { return fw.sess }
 
+// WaitSent waits until the group's stream has been handed to the
+// transport in full, its end included, after Close; or, for a group that
+// was reset, returns at once. The priority scheduler may hold a closed
+// group's objects (see Priorities in the package docs): a relay that
+// counts a subscriber's backlog in groups waits here, so that groups the
+// scheduler still holds count too. If ctx ends first, WaitSent resets the
+// stream with code, dropping what is still queued, and returns ctx's
+// error. A group written straight to the transport (Config.DisableScheduler,
+// datagrams) returns at once.
+func (gw *GroupWriter) WaitSent(ctx context.Context, code GroupErrorCode) error {
+	if gw.st != &gw.ss {
+		return nil
+	}
+	if err := gw.ss.wait(ctx, uint64(code)); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return gw.writeErr(err)
+	}
+	return nil
+}
+
 // allAnnouncementsID keys the local reader of HandlePeerAnnouncements among the
 // session's namespace subscriptions; it is never a valid Request ID.
 const allAnnouncementsID = ^uint64(0)
 
 // PublishNamespaces announces every publication of the session's TrackMux
 // to the peer (PUBLISH_NAMESPACE), now and as they are added, without
-// waiting for the peer to subscribe to a namespace prefix. This is what a
-// publisher does toward a relay: the relay then routes subscriptions for
-// those paths to this session.
+// waiting for the peer to subscribe to a namespace prefix: it switches a
+// session to AnnounceProactive after the fact. A client session needs no
+// call, since it announces proactively by default (Config.AnnounceMode);
+// a server session that should announce to its clients can call it, or
+// set AnnounceProactive in its Config.
 func (s *Session) PublishNamespaces() {
 	s.mu.Lock()
 	s.announceAll = true

@@ -33,6 +33,8 @@ type scheduler struct {
 	busy    bool          // a write is in the transport (sender or direct)
 	wake    chan struct{} // wakes the sender when ready grows or busy ends
 	space   chan struct{} // closed when buffer space frees; nil if nobody waits
+
+	iov [][]byte // the sender's current chunk, in pieces
 }
 
 // schedTrack is a subscription's scheduling state.
@@ -46,15 +48,35 @@ type schedTrack struct {
 	drained  chan struct{} // closed when closing drops to 0; nil if nobody waits
 }
 
-// schedMark is the end offset and enqueue time of one write in a stream's
-// buffer.
+// schedMark is the end (a stream offset, see schedStream.queued) and
+// enqueue time of one write in a stream's queue.
 type schedMark struct {
 	end int
 	at  time.Time
 }
 
-// schedStream is a subgroup stream whose writes are buffered and sent by
+// schedSeg is a run of queued bytes: an immutable payload the queue
+// references (ref), or else the bytes buf[lo:hi] of the stream's own
+// buffer, which holds copies of object headers.
+type schedSeg struct {
+	ref    []byte
+	lo, hi int
+}
+
+func (g *schedSeg) len() int {
+	if g.ref != nil {
+		return len(g.ref)
+	}
+	return g.hi - g.lo
+}
+
+// schedStream is a subgroup stream whose writes are queued and sent by
 // the scheduler. It implements transport.SendStream for GroupWriter.
+//
+// Its queue is a list of segments: object headers are copied into a small
+// pooled buffer (consecutive ones share a segment), while payloads, which
+// are immutable Frames, are only referenced: fan-out of a Frame to many
+// subscriptions queues no copy of it (see writeObject).
 type schedStream struct {
 	s        *scheduler
 	st       transport.SendStream
@@ -64,37 +86,94 @@ type schedStream struct {
 	prio     uint8
 
 	// guarded by s.mu
-	pooled   *schedBuf // where buf and marks came from
-	buf      []byte    // pending bytes are buf[off:]
-	off      int
-	marks    []schedMark
+	pooled   *schedBuf // where buf, segs and marks came from
+	buf      []byte    // copied bytes (headers), referenced by segs
+	segs     []schedSeg
+	seg      int         // first pending segment: segs[seg:]
+	head     int         // bytes of segs[seg] already sent
+	marks    []schedMark // pending writes are marks[mark:]
+	mark     int
+	queued   int  // stream offset after the last queued byte
+	sentOff  int  // stream offset after the last byte sent
 	idx      int  // index in s.ready, -1 if not there
-	writing  bool // the sender is writing buf[off:...] unlocked
+	writing  bool // the sender is writing pending bytes unlocked
 	partial  bool // a write (object) is partly sent
 	fin      bool // Close called: FIN once drained
 	closing  bool // fin with bytes pending: counted in tr.closing
 	started  bool // written to: later writes queue, to be sent in chunks
 	done     bool // no more writes: finished, reset or failed
+	ended    chan struct{} // closed when done; nil if nobody waits
 	err      error
 	deadline time.Time
 }
 
-// schedBuf is a stream's buffer, recycled when the stream ends so that a
-// group per stream costs no buffer allocation in steady state.
+// schedBuf is a stream's queue storage, recycled when the stream ends so
+// that a group per stream costs no allocation in steady state.
 type schedBuf struct {
 	b     []byte
+	segs  []schedSeg
 	marks []schedMark
 }
 
-var schedBufs = sync.Pool{New: func() any { return &schedBuf{b: make([]byte, 0, schedChunk)} }}
+var schedBufs = sync.Pool{New: func() any { return &schedBuf{b: make([]byte, 0, 512)} }}
 
-// release recycles the buffer of an ended stream. Called with s.mu held.
+// release recycles the queue storage of an ended stream. Called with s.mu
+// held.
 func (ss *schedStream) release() {
-	if ss.pooled != nil && !ss.writing {
-		ss.pooled.b, ss.pooled.marks = ss.buf[:0], ss.marks[:0]
+	if ss.writing {
+		return // the sender releases it when its write returns
+	}
+	if ss.pooled != nil {
+		clear(ss.segs) // drop the payload references
+		ss.pooled.b, ss.pooled.segs, ss.pooled.marks = ss.buf[:0], ss.segs[:0], ss.marks[:0]
 		schedBufs.Put(ss.pooled)
 	}
-	ss.pooled, ss.buf, ss.off, ss.marks = nil, nil, 0, nil
+	ss.pooled, ss.buf, ss.segs, ss.marks = nil, nil, nil, nil
+	ss.seg, ss.head, ss.mark = 0, 0, 0
+}
+
+// pending returns the bytes queued and not sent yet.
+func (ss *schedStream) pending() int { return ss.queued - ss.sentOff }
+
+// empty forgets the sent segments once nothing is pending, keeping the
+// storage. Called with s.mu held, while the sender is not writing.
+func (ss *schedStream) empty() {
+	clear(ss.segs)
+	ss.buf, ss.segs, ss.marks = ss.buf[:0], ss.segs[:0], ss.marks[:0]
+	ss.seg, ss.head, ss.mark = 0, 0, 0
+}
+
+// compact moves the pending segments and marks to the front of their
+// arrays once the sent ones make up half of them, so that a stream that
+// never drains does not grow them. Called with s.mu held, while the
+// sender is not writing.
+func (ss *schedStream) compact() {
+	if ss.seg > 0 && 2*ss.seg >= len(ss.segs) {
+		n := copy(ss.segs, ss.segs[ss.seg:])
+		clear(ss.segs[n:])
+		ss.segs, ss.seg = ss.segs[:n], 0
+		// The buffer's bytes before the first pending copied segment
+		// are sent.
+		lo := len(ss.buf)
+		for i := range ss.segs {
+			if g := &ss.segs[i]; g.ref == nil {
+				lo = g.lo
+				break
+			}
+		}
+		if lo > 0 {
+			ss.buf = ss.buf[:copy(ss.buf, ss.buf[lo:])]
+			for i := range ss.segs {
+				if g := &ss.segs[i]; g.ref == nil {
+					g.lo -= lo
+					g.hi -= lo
+				}
+			}
+		}
+	}
+	if ss.mark > 0 && 2*ss.mark >= len(ss.marks) {
+		ss.marks, ss.mark = ss.marks[:copy(ss.marks, ss.marks[ss.mark:])], 0
+	}
 }
 
 func newScheduler(ctx context.Context, cfg *Config) *scheduler {
@@ -222,7 +301,7 @@ func (s *scheduler) pick(now time.Time) *schedStream {
 	var best *schedStream
 	for i := len(s.ready) - 1; i >= 0; i-- {
 		ss := s.ready[i]
-		if t := ss.tr.timeout; t > 0 && !ss.writing && len(ss.marks) > 0 && now.Sub(ss.marks[0].at) > t {
+		if t := ss.tr.timeout; t > 0 && !ss.writing && ss.mark < len(ss.marks) && now.Sub(ss.marks[ss.mark].at) > t {
 			s.drop(ss, GroupErrorDeliveryTimeout)
 			continue
 		}
@@ -263,13 +342,16 @@ func (s *scheduler) run() {
 		ss.tr.served = s.stamp
 		ss.writing = true
 		s.busy = true
-		chunk := ss.buf[ss.off:min(len(ss.buf), ss.off+schedChunk)]
+		iov := ss.chunk(s.iov[:0])
 		s.mu.Unlock()
-		n, err := ss.st.Write(chunk)
+		n, err := writev(ss.st, iov)
+		clear(iov) // drop the payload references
+		s.iov = iov[:0]
 		s.mu.Lock()
 		s.busy = false
 		ss.writing = false
 		if ss.done && ss.idx < 0 { // reset while writing
+			ss.release()
 			continue
 		}
 		s.sent(ss, n)
@@ -277,11 +359,11 @@ func (s *scheduler) run() {
 		case err != nil:
 			ss.err = err
 			s.drop(ss, 0)
-		case ss.off == len(ss.buf):
+		case ss.pending() == 0:
 			s.unready(ss)
-			ss.buf, ss.off, ss.marks = ss.buf[:0], 0, ss.marks[:0]
+			ss.empty()
 			if ss.fin {
-				ss.done = true
+				ss.end()
 				ss.release()
 				s.mu.Unlock()
 				_ = ss.st.Close()
@@ -292,18 +374,66 @@ func (s *scheduler) run() {
 	}
 }
 
+// maxIov bounds the pieces of one chunk.
+const maxIov = 32
+
+// chunk appends to iov the next at most schedChunk pending bytes of ss:
+// pieces of its buffer and of the payloads it references, unchanged until
+// the sender is done with them. Called with s.mu held.
+func (ss *schedStream) chunk(iov [][]byte) [][]byte {
+	left, head := schedChunk, ss.head
+	for i := ss.seg; i < len(ss.segs) && left > 0 && len(iov) < maxIov; i++ {
+		g := &ss.segs[i]
+		var b []byte
+		if g.ref != nil {
+			b = g.ref[head:]
+		} else {
+			b = ss.buf[g.lo+head : g.hi]
+		}
+		b = b[:min(len(b), left)]
+		iov = append(iov, b)
+		left -= len(b)
+		head = 0
+	}
+	return iov
+}
+
+// writev writes the pieces of a chunk in order, returning the bytes
+// written in all.
+func writev(st transport.SendStream, iov [][]byte) (int, error) {
+	total := 0
+	for _, b := range iov {
+		n, err := st.Write(b)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
 // sent accounts for n bytes of ss written to the transport.
 func (s *scheduler) sent(ss *schedStream, n int) {
-	ss.off += n
+	ss.sentOff += n
 	ss.tr.buffered -= n
-	i := 0
-	for i < len(ss.marks) && ss.marks[i].end <= ss.off {
+	for left := n; left > 0; {
+		g := &ss.segs[ss.seg]
+		if rest := g.len() - ss.head; left < rest {
+			ss.head += left
+			break
+		} else {
+			left -= rest
+		}
+		*g = schedSeg{} // drop the payload reference
+		ss.seg++
+		ss.head = 0
+	}
+	i := ss.mark
+	for i < len(ss.marks) && ss.marks[i].end <= ss.sentOff {
 		i++
 	}
-	ss.partial = n > 0 && (i == 0 || ss.marks[i-1].end != ss.off)
-	// Shift rather than reslice, so that the array keeps its capacity
-	// for the next writes and for the pool.
-	ss.marks = ss.marks[:copy(ss.marks, ss.marks[i:])]
+	ss.partial = n > 0 && (i == ss.mark || ss.marks[i-1].end != ss.sentOff)
+	ss.mark = i
 	s.freed()
 }
 
@@ -331,9 +461,10 @@ func (s *scheduler) unready(ss *schedStream) {
 // its stream. Called with s.mu held.
 func (s *scheduler) drop(ss *schedStream, code GroupErrorCode) {
 	s.unready(ss)
-	ss.tr.buffered -= len(ss.buf) - ss.off
+	ss.tr.buffered -= ss.pending()
+	ss.sentOff = ss.queued
 	ss.release()
-	ss.done = true
+	ss.end()
 	ss.closed()
 	if code != 0 {
 		if ss.err == nil {
@@ -361,11 +492,23 @@ func (s *scheduler) evict(ss *schedStream) bool {
 	return true
 }
 
-// Write queues p for the scheduler. It waits while the subscription's
-// buffer (Config.SendBuffer) is full, unless a stale stream can be
-// dropped instead.
+// Write queues a copy of p for the scheduler. It waits while the
+// subscription's buffer (Config.SendBuffer) is full, unless a stale stream
+// can be dropped instead.
 func (ss *schedStream) Write(p []byte) (int, error) {
+	if err := ss.writeObject(p, nil); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// writeObject queues an object: a copy of its header hdr (which the caller
+// reuses) and a reference to its payload, which must not change until it
+// is sent: it is a Frame's, and Frames are immutable. Like Write, it waits
+// while the subscription's buffer is full.
+func (ss *schedStream) writeObject(hdr, payload []byte) error {
 	s := ss.s
+	size := len(hdr) + len(payload)
 	s.mu.Lock()
 	for {
 		if ss.done {
@@ -374,36 +517,42 @@ func (ss *schedStream) Write(p []byte) (int, error) {
 			if err == nil {
 				err = os.ErrClosed
 			}
-			return 0, err
+			return err
 		}
-		if !ss.started && !s.busy && len(s.ready) == 0 && len(p) <= schedChunk && ss.deadline.IsZero() {
+		if !ss.started && !s.busy && len(s.ready) == 0 && size <= schedChunk && ss.deadline.IsZero() {
 			ss.started = true
-			return ss.writeDirect(p)
+			return ss.writeDirect(hdr, payload)
 		}
-		if ss.tr.buffered == 0 || ss.tr.buffered+len(p) <= s.limit || s.evict(ss) {
+		if ss.tr.buffered == 0 || ss.tr.buffered+size <= s.limit || s.evict(ss) {
 			break
 		}
 		if err := ss.waitSpace(); err != nil {
 			s.mu.Unlock()
-			return 0, err
+			return err
 		}
 	}
 	ss.started = true
-	if ss.off > 0 && !ss.writing {
-		n := copy(ss.buf, ss.buf[ss.off:])
-		ss.buf = ss.buf[:n]
-		for i := range ss.marks {
-			ss.marks[i].end -= ss.off
-		}
-		ss.off = 0
-	}
 	if ss.pooled == nil {
 		ss.pooled = schedBufs.Get().(*schedBuf)
-		ss.buf, ss.marks = ss.pooled.b, ss.pooled.marks
+		ss.buf, ss.segs, ss.marks = ss.pooled.b, ss.pooled.segs, ss.pooled.marks
+	} else if !ss.writing {
+		ss.compact()
 	}
-	ss.buf = append(ss.buf, p...)
-	ss.marks = append(ss.marks, schedMark{end: len(ss.buf), at: time.Now()})
-	ss.tr.buffered += len(p)
+	if len(hdr) > 0 {
+		lo := len(ss.buf)
+		ss.buf = append(ss.buf, hdr...)
+		if n := len(ss.segs); n > ss.seg && ss.segs[n-1].ref == nil && ss.segs[n-1].hi == lo {
+			ss.segs[n-1].hi = len(ss.buf) // extends the last copied segment
+		} else {
+			ss.segs = append(ss.segs, schedSeg{lo: lo, hi: len(ss.buf)})
+		}
+	}
+	if len(payload) > 0 {
+		ss.segs = append(ss.segs, schedSeg{ref: payload})
+	}
+	ss.queued += size
+	ss.marks = append(ss.marks, schedMark{end: ss.queued, at: time.Now()})
+	ss.tr.buffered += size
 	if ss.idx < 0 {
 		ss.idx = len(s.ready)
 		s.ready = append(s.ready, ss)
@@ -413,21 +562,27 @@ func (ss *schedStream) Write(p []byte) (int, error) {
 		}
 	}
 	s.mu.Unlock()
-	return len(p), nil
+	return nil
 }
 
-// writeDirect writes p straight to the transport from the writer's
-// goroutine, with s.mu held on entry and released on return. Only when
-// nothing at all is pending (so p is exactly what the sender would send
-// next) and the transport is idle: the common case of a live source that
-// is not congested then costs neither a copy nor a goroutine hand-off, and
-// the order the scheduler enforces is unchanged, because one write at a
-// time is in the transport either way.
-func (ss *schedStream) writeDirect(p []byte) (int, error) {
+// writeDirect writes hdr and payload straight to the transport from the
+// writer's goroutine, with s.mu held on entry and released on return. Only
+// when nothing at all is pending (so this is exactly what the sender would
+// send next) and the transport is idle: the common case of a live source
+// that is not congested then costs neither a queue entry nor a goroutine
+// hand-off, and the order the scheduler enforces is unchanged, because one
+// write at a time is in the transport either way.
+func (ss *schedStream) writeDirect(hdr, payload []byte) error {
 	s := ss.s
 	s.busy = true
 	s.mu.Unlock()
-	n, err := ss.st.Write(p)
+	var err error
+	if len(hdr) > 0 {
+		_, err = ss.st.Write(hdr)
+	}
+	if err == nil && len(payload) > 0 {
+		_, err = ss.st.Write(payload)
+	}
 	s.mu.Lock()
 	s.busy = false
 	if err != nil && !ss.done {
@@ -441,7 +596,7 @@ func (ss *schedStream) writeDirect(p []byte) (int, error) {
 		}
 	}
 	s.mu.Unlock()
-	return n, err
+	return err
 }
 
 // waitSpace waits, with s.mu held and released meanwhile, until buffer
@@ -481,8 +636,8 @@ func (ss *schedStream) Close() error {
 	}
 	ss.fin = true
 	now := ss.idx < 0
-	ss.done = now
 	if now {
+		ss.end()
 		ss.release()
 	} else {
 		ss.closing = true
@@ -493,6 +648,47 @@ func (ss *schedStream) Close() error {
 		return ss.st.Close()
 	}
 	return nil
+}
+
+// end marks ss done. Called with s.mu held.
+func (ss *schedStream) end() {
+	ss.done = true
+	if ss.ended != nil {
+		close(ss.ended)
+		ss.ended = nil
+	}
+}
+
+// wait waits until ss is done: everything written, FIN included, handed
+// to the transport, or the stream reset. If ctx ends first, it resets the
+// stream with code, dropping what is still queued. It returns nil if the
+// stream was finished, else why not.
+func (ss *schedStream) wait(ctx context.Context, code uint64) error {
+	s := ss.s
+	s.mu.Lock()
+	if !ss.done {
+		if ss.ended == nil {
+			ss.ended = make(chan struct{})
+		}
+		ended := ss.ended
+		s.mu.Unlock()
+		select {
+		case <-ended:
+		case <-ctx.Done():
+			s.mu.Lock()
+			if !ss.done {
+				s.drop(ss, GroupErrorCode(code))
+			}
+			s.mu.Unlock()
+			return ctx.Err()
+		case <-s.ctx.Done():
+			return os.ErrClosed
+		}
+		s.mu.Lock()
+	}
+	err := ss.err
+	s.mu.Unlock()
+	return err
 }
 
 // CancelWrite discards the pending bytes and resets the stream.

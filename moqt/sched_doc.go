@@ -16,8 +16,8 @@ package moqt
 //     are sent in quic-go's order.
 //
 // So every subgroup stream a TrackWriter opens is a scheduled stream:
-// GroupWriter writes are copied into the stream's buffer and return at
-// once, and one sender goroutine per session repeatedly picks the best
+// GroupWriter writes are queued on the stream and return at once, and one
+// sender goroutine per session repeatedly picks the best
 // stream with pending bytes by the draft-14 order and writes at most
 // 16 KiB of it to its QUIC stream. quic-go's Write returns only once the
 // bytes are packed, so when the path is congestion or flow-control limited
@@ -30,11 +30,20 @@ package moqt
 // SUBSCRIBE_UPDATE changes the subscriber priority of data already
 // buffered.
 //
+// A queued object is its header, copied into a small pooled buffer, and
+// a reference to its payload: Frames are immutable, so the queue holds the
+// Frame's own memory until the transport has taken it, and a relay that
+// writes one Frame to a thousand subscriptions queues a thousand
+// references, not a thousand copies (only payloads of at most 256 bytes
+// are copied next to their header, which is cheaper than a separate
+// write). Config.SendBuffer counts the referenced bytes like the copied
+// ones.
+//
 // The first write of a stream, made while nothing at all is buffered and
-// no write is in the transport, skips the buffer: the writer's goroutine hands it to QUIC
-// itself, since it is exactly what the sender would pick next. An
-// uncongested live source (a small object per group) so costs neither a
-// copy nor a goroutine hand-off. Later writes queue, so that the sender
+// no write is in the transport, skips the queue: the writer's goroutine
+// hands it to QUIC itself, since it is exactly what the sender would pick
+// next. An uncongested live source (a small object per group) so costs no
+// goroutine hand-off. Later writes queue, so that the sender
 // hands the transport a stream's small objects in chunks, and as soon as
 // anything queues the order above applies again.
 //
@@ -58,8 +67,8 @@ package moqt
 //     which is the backpressure a live source sees when its path is too
 //     slow.
 //
-// The cost, once data queues, is one copy of the payload and a goroutine
-// hand-off per chunk;
+// The cost, once data queues, is a goroutine hand-off per chunk (and a
+// transport write per header and per payload in it);
 // BenchmarkScheduler compares it with Config.DisableScheduler, which writes
 // straight to the streams and maps the priorities onto quic-go's urgency
 // levels. The gate does not reorder datagrams.

@@ -1,9 +1,11 @@
 package moqt
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -278,4 +280,93 @@ func TestSchedDirectWrite(t *testing.T) {
 	if got := <-f.log.writes; got != "queued" {
 		t.Fatalf("%q written next, want queued", got)
 	}
+}
+
+// recStream is a transport.SendStream below the network that records the
+// slices it is handed, to check what the scheduler copied.
+type recStream struct {
+	mu     sync.Mutex
+	writes [][]byte
+	closed chan struct{}
+}
+
+func (r *recStream) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	r.writes = append(r.writes, p)
+	r.mu.Unlock()
+	return len(p), nil
+}
+func (r *recStream) Close() error                     { close(r.closed); return nil }
+func (r *recStream) CancelWrite(uint64)               {}
+func (r *recStream) SetWriteDeadline(time.Time) error { return nil }
+func (r *recStream) SetPriority(int)                  {}
+
+// TestSchedFanOutNoCopy checks that queued payloads are referenced, not
+// copied: a 64 KiB Frame written to N subscriptions reaches every
+// transport stream as the Frame's own memory, the send buffers count it,
+// and queuing it allocates nothing in proportion to N×64 KiB.
+func TestSchedFanOutNoCopy(t *testing.T) {
+	const subs, size = 16, 64 << 10
+	payload := NewFrame(make([]byte, size)).Bytes()
+	hdr := []byte{1, 2, 3, 4, 5}
+	f := newSchedFixture(t, 1<<20)
+	f.occupy(f.stream(&schedTrack{}, "first", 0, 0, 0)) // everything else queues
+	streams := make([]*schedStream, subs)
+	recs := make([]*recStream, subs)
+	tracks := make([]*schedTrack, subs)
+	for i := range streams {
+		tracks[i] = &schedTrack{}
+		recs[i] = &recStream{closed: make(chan struct{})}
+		streams[i] = f.stream(tracks[i], "sub", 0, 0, 0)
+		streams[i].st = recs[i]
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	for _, ss := range streams {
+		if err := ss.writeObject(hdr, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&ms1)
+	if alloc := ms1.TotalAlloc - ms0.TotalAlloc; alloc >= size {
+		t.Errorf("queuing a %d-byte frame for %d subscriptions allocated %d bytes; want less than one frame", size, subs, alloc)
+	}
+	f.s.mu.Lock()
+	for i, tr := range tracks {
+		if tr.buffered != len(hdr)+size {
+			t.Errorf("subscription %d: %d bytes buffered, want %d", i, tr.buffered, len(hdr)+size)
+		}
+	}
+	f.s.mu.Unlock()
+	for _, ss := range streams {
+		if err := ss.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.log.gate <- struct{}{} // the first write returns: the sender sends the rest
+	for i, r := range recs {
+		<-r.closed
+		r.mu.Lock()
+		var got []byte
+		aliased := 0
+		for _, w := range r.writes {
+			got = append(got, w...)
+			if sameArray(w, payload) {
+				aliased += len(w)
+			}
+		}
+		r.mu.Unlock()
+		if aliased != size {
+			t.Errorf("subscription %d: %d payload bytes reached the transport from the Frame's memory, want all %d", i, aliased, size)
+		}
+		if len(got) != len(hdr)+size || !bytes.Equal(got[:len(hdr)], hdr) {
+			t.Fatalf("subscription %d: transport got %d bytes", i, len(got))
+		}
+	}
+}
+
+// sameArray reports whether a and b are slices of one array that end at
+// the same capacity, as the pieces of a payload the scheduler sends do.
+func sameArray(a, b []byte) bool {
+	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }

@@ -56,7 +56,7 @@ type Session struct {
 	sentAnn      map[BroadcastPath]bool         // our PUBLISH_NAMESPACEs
 	peerAnn      map[BroadcastPath]*Announcement
 	peerAnnReq   map[uint64]BroadcastPath // the peer's PUBLISH_NAMESPACE request IDs
-	announceAll  bool                     // PublishNamespaces was called (relay_hooks.go)
+	announceAll  bool                     // announce proactively: Config.AnnounceMode or PublishNamespaces
 	nsFilter     NamespaceFilter          // SetNamespaceFilter (relay_hooks.go)
 
 	fetches    map[uint64]*FetchReader        // our FETCHes
@@ -103,6 +103,7 @@ func newSession(conn transport.Conn, cfg *Config, log *slog.Logger, mux *TrackMu
 	if !cfg.DisableScheduler {
 		s.sched = newScheduler(s.ctx, cfg)
 	}
+	s.announceAll = cfg.AnnounceMode.proactive(isClient)
 	if isClient {
 		s.nextReqID, s.expectReqID = 0, 1
 	} else {
@@ -114,6 +115,11 @@ func newSession(conn transport.Conn, cfg *Config, log *slog.Logger, mux *TrackMu
 // start runs the session's loops once setup is complete.
 func (s *Session) start() {
 	s.mux.observe(s, true)
+	if s.announceAll { // Config.AnnounceMode
+		for _, a := range s.mux.announcements() {
+			s.announceLocal(a)
+		}
+	}
 	s.wg.Add(3)
 	go s.controlLoop()
 	go s.acceptUniLoop()
@@ -288,7 +294,11 @@ func (s *Session) controlLoop() {
 // sendRequest allocates the next request ID, waiting for MAX_REQUEST_ID
 // credit, and sends the message build returns for it. IDs reach the wire in
 // order because allocation and write happen under the write lock. build may
-// register state for the ID before the message is sent.
+// register state for the ID before the message is sent. The message is
+// encoded before the ID is consumed: if it cannot be encoded (bad input,
+// such as an empty namespace), the ID is left for the next request, so the
+// peer never sees a gap in the IDs, and the error is returned; the caller
+// must then drop the state build registered.
 func (s *Session) sendRequest(ctx context.Context, build func(id uint64) wire.Message) (uint64, error) {
 	for {
 		s.wmu.Lock()
@@ -300,9 +310,20 @@ func (s *Session) sendRequest(ctx context.Context, build func(id uint64) wire.Me
 		}
 		if s.nextReqID < s.peerMaxReqID {
 			id := s.nextReqID
+			s.mu.Unlock()
+			m := build(id)
+			var err error
+			if s.wbuf, err = wire.AppendMessage(s.wbuf[:0], m, s.version); err != nil {
+				s.wmu.Unlock()
+				return id, fmt.Errorf("moqt: cannot send %v: %w", m.Type(), err)
+			}
+			s.mu.Lock()
 			s.nextReqID += 2
 			s.mu.Unlock()
-			err := s.writeLocked(build(id))
+			if _, err = s.ctrl.Write(s.wbuf); err != nil {
+				s.failErr(err)
+				err = s.sessionErr()
+			}
 			s.wmu.Unlock()
 			return id, err
 		}

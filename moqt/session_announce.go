@@ -2,17 +2,22 @@ package moqt
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/moqgo/moqgo/internal/wire"
 )
 
 // AcceptAnnounce subscribes to the peer's announcements under prefix
-// (SUBSCRIBE_NAMESPACE) and returns a reader yielding them. The empty prefix
-// or "/" matches every broadcast.
+// (SUBSCRIBE_NAMESPACE) and returns a reader yielding them. The prefix must
+// have 1 to 32 segments (draft-14 §9.28): the empty prefix or "/" is an
+// error, sent nothing, and leaves the session as it was.
 func (s *Session) AcceptAnnounce(prefix BroadcastPath) (*AnnouncementReader, error) {
+	prefix = cleanPath(prefix)
+	if n := len(prefix.namespace()); n == 0 || n > maxNamespaceFields {
+		return nil, fmt.Errorf("moqt: AcceptAnnounce prefix %q has %d segments; draft-14 §9.28 allows 1 to %d", prefix, n, maxNamespaceFields)
+	}
 	ctx, cancel := s.requestContext()
 	defer cancel()
-	prefix = cleanPath(prefix)
 	var r *AnnouncementReader
 	ready := make(chan struct{})
 	id, err := s.sendRequest(ctx, func(id uint64) wire.Message {
@@ -41,6 +46,38 @@ func (s *Session) AcceptAnnounce(prefix BroadcastPath) (*AnnouncementReader, err
 	}
 	return r, nil
 }
+
+// AnnounceMode says when a session announces the publications of its
+// TrackMux to the peer with PUBLISH_NAMESPACE (Config.AnnounceMode).
+type AnnounceMode int
+
+const (
+	// AnnounceDefault is AnnounceProactive for a client session and
+	// AnnounceOnRequest for a server session: a publisher that dials a
+	// relay announces what it publishes so the relay can route
+	// subscriptions to it, while a server with many publications does not
+	// flood every client that connects.
+	AnnounceDefault AnnounceMode = iota
+	// AnnounceProactive announces every active publication when the
+	// session starts and each new one as it is added, without waiting for
+	// SUBSCRIBE_NAMESPACE (draft-14 §6: SUBSCRIBE_NAMESPACE is not
+	// required for a publisher to send PUBLISH_NAMESPACE). Each
+	// announcement holds one of the peer's Request IDs (Config.MaxRequests
+	// on the peer) until it ends.
+	AnnounceProactive
+	// AnnounceOnRequest announces only the publications under a prefix
+	// the peer subscribed to with SUBSCRIBE_NAMESPACE.
+	AnnounceOnRequest
+)
+
+// proactive reports whether a session with mode announces proactively.
+func (m AnnounceMode) proactive(isClient bool) bool {
+	return m == AnnounceProactive || (m == AnnounceDefault && isClient)
+}
+
+// maxNamespaceFields is the most fields a Track Namespace may have
+// (draft-14 §2.4.1).
+const maxNamespaceFields = 32
 
 // ctxErr reports the session error if the session ended, else ctx's error.
 func (s *Session) ctxErr(ctx context.Context) error {

@@ -49,7 +49,6 @@ func TestJWTAuth(t *testing.T) {
 	mux.PublishFunc(ctx, "/live/alice", f.serve)
 	mux.PublishFunc(ctx, "/live/bob", f.serve)
 	pub := e.dialToken(t, "moqt", mux, []byte(pubTok), "")
-	pub.PublishNamespaces()
 	waitAnnounced(t, ctx, e.relay, "/live/alice")
 
 	// A viewer of /live, with an ES256 token in the URL over WebTransport.

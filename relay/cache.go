@@ -33,6 +33,7 @@ type subgroup struct {
 	g        *group
 	id       uint64
 	priority uint8
+	datagram bool // forwarded with OpenDatagramGroup
 
 	mu      sync.Mutex
 	objs    []entry

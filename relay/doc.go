@@ -9,7 +9,8 @@
 //
 // A publisher announces broadcast paths (PUBLISH_NAMESPACE, which the
 // relay takes without asking for it with SUBSCRIBE_NAMESPACE; a moqgo
-// publisher calls Session.PublishNamespaces). The relay registers each path
+// client session announces its TrackMux publications so by default, see
+// moqt.Config.AnnounceMode). The relay registers each path
 // and announces it in turn through its TrackMux, so a subscriber's
 // SUBSCRIBE_NAMESPACE gets the matching announcements already made and every
 // later one, with prefix matching done by moqt. A SUBSCRIBE goes to the

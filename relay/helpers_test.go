@@ -183,9 +183,7 @@ func (f *feed) publish(t testing.TB, e *env, scheme string, path moqt.BroadcastP
 	t.Helper()
 	mux := moqt.NewTrackMux()
 	mux.PublishFunc(context.Background(), path, f.serve)
-	s := e.dial(t, scheme, mux)
-	s.PublishNamespaces()
-	return s
+	return e.dial(t, scheme, mux) // a client announces proactively
 }
 
 func (f *feed) serve(tw *moqt.TrackWriter) {

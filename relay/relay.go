@@ -295,6 +295,10 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 	t := r.acquire(trackKey{path: tw.BroadcastPath, name: tw.TrackName}, o.path, sess)
 	s := newSubscriber(t, tw)
 	defer t.leave(s)
+	// The filter's live edge is where the track stood when the SUBSCRIBE
+	// arrived: groups cached while it waits for the upstream subscription
+	// came after it, and are its own.
+	edge := t.newest()
 	select {
 	case <-t.ready:
 	case <-tw.Context().Done():
@@ -309,7 +313,7 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 		tw.CloseWithError(code)
 		return
 	}
-	if err := t.activate(s); err != nil {
+	if err := t.activate(s, edge); err != nil {
 		s.stop()
 		closeWith(tw, err)
 		return

@@ -159,7 +159,6 @@ func TestNamespaceDiscovery(t *testing.T) {
 				t.Fatalf("replayed announcement = %v, %v; want /live/one", a, err)
 			}
 			two := e.dial(t, "https", moqtMux("/live/two"))
-			two.PublishNamespaces()
 			a2, err := ar.ReceiveAnnouncement(ctx)
 			if err != nil || a2.BroadcastPath != "/live/two" {
 				t.Fatalf("new announcement = %v, %v; want /live/two", a2, err)

@@ -23,10 +23,9 @@ func TestSlowSubscriber(t *testing.T) {
 		maxCache   = 8 * groupBytes
 		interval   = 20 * time.Millisecond // 50 groups/s, 1000 objects/s
 	)
-	// moqt's priority scheduler buffers up to Config.SendBuffer per
-	// subscription and applies its own drop policy; without it writes meet
-	// QUIC flow control directly, so the backlog is the relay's to manage.
-	e := startRelayWith(t, Config{MaxCacheBytes: maxCache, MaxBacklogGroups: 24, Logger: testLogger(t)}, &moqt.Config{DisableScheduler: true})
+	// The default moqt configuration, priority scheduler included: the
+	// groups it holds for the slow subscriber count in the relay's backlog.
+	e := startRelay(t, Config{MaxCacheBytes: maxCache, MaxBacklogGroups: 24, Logger: testLogger(t)})
 	ctx := testContext(t)
 	f := newFeed()
 	f.publish(t, e, "moqt", "/live")

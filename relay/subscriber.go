@@ -133,7 +133,8 @@ func (s *subscriber) offer(sg *subgroup) {
 			return
 		}
 	}
-	snd := &sender{s: s, f: f, sg: sg, stop: make(chan struct{})}
+	snd := &sender{s: s, f: f, sg: sg}
+	snd.ctx, snd.stop = context.WithCancel(context.Background())
 	f.senders = append(f.senders, snd)
 	f.active++
 	s.wg.Add(1)
@@ -238,7 +239,8 @@ type sender struct {
 	s    *subscriber
 	f    *flight
 	sg   *subgroup
-	stop chan struct{}
+	ctx  context.Context // canceled when the subgroup is abandoned
+	stop context.CancelFunc
 
 	cancelled atomic.Bool
 	mu        sync.Mutex
@@ -250,12 +252,35 @@ func (snd *sender) cancel() {
 	if snd.cancelled.Swap(true) {
 		return
 	}
-	close(snd.stop)
+	snd.stop()
 	snd.mu.Lock()
 	gw := snd.gw
 	snd.mu.Unlock()
 	if gw != nil {
 		_ = gw.SetWriteDeadline(time.Now())
+	}
+}
+
+// waitSent keeps the finished subgroup in flight until moqt's priority
+// scheduler has handed all of it to the transport, so that the backlog
+// MaxBacklogGroups bounds includes what the scheduler holds for this
+// subscriber: a subscriber too slow for the track then sees its oldest
+// groups skipped, instead of their data piling up in the scheduler. The
+// wait is bounded like a write (the delivery timeout or StallTimeout);
+// past it, or when the group is abandoned, its stream is reset.
+func (snd *sender) waitSent(gw *moqt.GroupWriter, timeout, stall time.Duration) {
+	wait := stall
+	if timeout > 0 {
+		wait = timeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	stop := context.AfterFunc(snd.ctx, cancel)
+	defer stop()
+	err := gw.WaitSent(ctx, moqt.GroupErrorDeliveryTimeout)
+	if err != nil && ctx.Err() != nil && !snd.cancelled.Load() {
+		snd.s.t.r.stats.skips.Add(1)
+		snd.s.t.r.log.Debug("group skipped: not sent in time", "path", snd.s.t.key.path, "track", snd.s.t.key.name, "group", snd.sg.g.seq)
 	}
 }
 
@@ -272,14 +297,21 @@ func (snd *sender) run() {
 	}
 	defer func() {
 		flush()
+		snd.stop()
 		s.senderDone(snd)
 	}()
 	select {
 	case <-s.accepted:
-	case <-snd.stop:
+	case <-snd.ctx.Done():
 		return
 	}
-	gw, err := s.tw.OpenSubgroup(sg.g.seq, sg.id, sg.priority)
+	var gw *moqt.GroupWriter
+	var err error
+	if sg.datagram { // forwarded as it came
+		gw, err = s.tw.OpenDatagramGroup(sg.g.seq)
+	} else {
+		gw, err = s.tw.OpenSubgroup(sg.g.seq, sg.id, sg.priority)
+	}
 	if err != nil {
 		s.t.r.log.Debug("open subgroup failed", "group", sg.g.seq, "subgroup", sg.id, "err", err)
 		return
@@ -334,13 +366,15 @@ func (snd *sender) run() {
 				gw.CancelWrite(moqt.GroupErrorInternal)
 			default:
 				_ = gw.SetWriteDeadline(time.Now().Add(stall))
-				_ = gw.Close()
+				if gw.Close() == nil {
+					snd.waitSent(gw, timeout, stall)
+				}
 			}
 			return
 		}
 		select {
 		case <-c.wake:
-		case <-snd.stop:
+		case <-snd.ctx.Done():
 			gw.CancelWrite(moqt.GroupErrorCancelled)
 			return
 		}

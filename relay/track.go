@@ -139,6 +139,7 @@ func (t *track) addSubgroup(gr *moqt.GroupReader, first *entry) *subgroup {
 	}
 	g := t.groupLocked(seq)
 	sg := newSubgroup(g, gr.SubgroupID(), gr.PublisherPriority())
+	sg.datagram = gr.Datagram()
 	g.subgroups = append(g.subgroups, sg)
 	if first != nil {
 		sg.objs = append(sg.objs, *first)
@@ -245,20 +246,26 @@ func (t *track) dropLocked(g *group, hard bool) {
 	}
 }
 
+// newest returns the most recent cached group, or nil.
+func (t *track) newest() *group {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := len(t.groups); n > 0 {
+		return t.groups[n-1]
+	}
+	return nil
+}
+
 // activate starts delivery to s: SUBSCRIBE_OK with the track's largest
-// location, then the cached groups its filter admits and every new
-// subgroup.
-func (t *track) activate(s *subscriber) error {
+// location, then the cached groups its filter admits (from edge, the
+// newest group when its SUBSCRIBE arrived) and every new subgroup.
+func (t *track) activate(s *subscriber, edge *group) error {
 	t.mu.Lock()
 	if t.ended {
 		t.mu.Unlock()
 		return t.endErr
 	}
-	var newest *group
-	if n := len(t.groups); n > 0 {
-		newest = t.groups[n-1]
-	}
-	s.setStart(newest)
+	s.setStart(edge)
 	t.subs[s] = struct{}{}
 	var cached []*subgroup
 	for _, g := range t.groups {

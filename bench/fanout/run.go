@@ -188,8 +188,7 @@ func runRelay(n int, paced bool, d time.Duration) (measure, error) {
 	if err != nil {
 		return measure{}, err
 	}
-	defer pub.Close()
-	pub.PublishNamespaces()
+	defer pub.Close() // the client session announces /bench itself
 	_, rss0, err := procStats(c.cmd.Pid)
 	if err != nil {
 		return measure{}, err

@@ -119,10 +119,7 @@ func serveVideo(tw *moqt.TrackWriter) {
 func runPublisher(ctx context.Context, c *moqt.Client, url string) (*moqt.Session, error) {
 	mux := moqt.NewTrackMux()
 	mux.PublishFunc(ctx, demoPath, serveDemoTrack)
-	s, err := c.Dial(ctx, url, mux)
-	if err != nil {
-		return nil, err
-	}
-	s.PublishNamespaces()
-	return s, nil
+	// The client session announces the broadcast to the relay itself
+	// (moqt.Config.AnnounceMode).
+	return c.Dial(ctx, url, mux)
 }

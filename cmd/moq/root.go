@@ -21,6 +21,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newVersionCmd())
 	root.AddCommand(newRelayCmd())
 	root.AddCommand(newDemoCmd())
+	root.AddCommand(newPublishCmd(), newSubscribeCmd(), newInspectCmd(), newRecordCmd(), newReplayCmd())
 	return root
 }
 

@@ -23,13 +23,30 @@ function report(event: string, data: Record<string, unknown> = {}): Promise<unkn
 	return chain;
 }
 
+// Who waits for a console line (see logged).
+const logWaiters: { prefix: string; resolve: () => void }[] = [];
+
 // Console output goes to the test too, so a failure shows @moq/net's own view.
 for (const level of ["debug", "log", "info", "warn", "error"] as const) {
 	const orig = console[level].bind(console);
 	console[level] = (...args: unknown[]) => {
 		orig(...args);
-		void report("log", { level, text: args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ") });
+		const text = args.map((a) => (a instanceof Error ? a.message : String(a))).join(" ");
+		for (const w of [...logWaiters]) {
+			if (text.startsWith(w.prefix)) {
+				logWaiters.splice(logWaiters.indexOf(w), 1);
+				w.resolve();
+			}
+		}
+		void report("log", { level, text });
 	};
+}
+
+// logged resolves when @moq/net next logs a line starting with prefix: the
+// only sign it gives that it has written a request (call it before the
+// request is made).
+function logged(prefix: string): Promise<void> {
+	return withTimeout(new Promise<void>((resolve) => logWaiters.push({ prefix, resolve })), `@moq/net to log "${prefix}"`);
 }
 
 function withTimeout<T>(p: Promise<T>, what: string, ms = timeoutMs): Promise<T> {
@@ -174,7 +191,11 @@ async function run(): Promise<void> {
 		}
 		case "subscribe-early": {
 			const conn = await connect();
+			// "watching" means the SUBSCRIBE_NAMESPACE is on its way, so that the
+			// test announces the broadcast only after the relay was asked for it.
+			const written = logged("subscribe_namespace written");
 			const watch = conn.announcedBroadcast(path);
+			await written;
 			await report("watching");
 			const active = await withTimeout(
 				new Promise<Moq.Broadcast.Consumer>((resolve) => {
@@ -196,7 +217,9 @@ async function run(): Promise<void> {
 		case "discover": {
 			const conn = await connect();
 			const prefix = Moq.Path.from(params.get("prefix") ?? "");
+			const written = logged("subscribe_namespace written");
 			const announced = conn.announced(prefix);
+			await written;
 			await report("watching");
 			const found = await withTimeout(
 				(async () => {

@@ -1,0 +1,424 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/moqgo/moqgo/moqt"
+)
+
+// subscriptionOptions are the SUBSCRIBE settings shared by subscribe,
+// inspect and record.
+type subscriptionOptions struct {
+	connectOptions
+	filter      string
+	startGroup  uint64
+	startObject uint64
+	endGroup    uint64
+	priority    uint8
+	groupOrder  string
+	duration    time.Duration
+}
+
+func (o *subscriptionOptions) addFlags(f *pflag.FlagSet) {
+	o.connectOptions.addFlags(f)
+	f.StringVar(&o.filter, "filter", "latest", "where to start: latest (the current object), next-group, absolute-start (--start-group/--start-object) or absolute-range (to --end-group)")
+	f.Uint64Var(&o.startGroup, "start-group", 0, "first group of an absolute filter")
+	f.Uint64Var(&o.startObject, "start-object", 0, "first object of an absolute filter")
+	f.Uint64Var(&o.endGroup, "end-group", 0, "last group of --filter absolute-range (inclusive)")
+	f.Uint8Var(&o.priority, "priority", 128, "subscriber priority (0 is the most urgent)")
+	f.StringVar(&o.groupOrder, "group-order", "default", "group delivery order: default (the publisher's), ascending or descending")
+	f.DurationVar(&o.duration, "duration", 0, "stop after this long (0: until the track ends or Ctrl-C)")
+}
+
+// trackConfig converts the flags to a SUBSCRIBE.
+func (o *subscriptionOptions) trackConfig() (*moqt.TrackConfig, error) {
+	c := &moqt.TrackConfig{Priority: o.priority, StartGroup: moqt.GroupSequence(o.startGroup), StartObject: o.startObject, EndGroup: moqt.GroupSequence(o.endGroup)}
+	switch o.filter {
+	case "latest", "latest-object":
+		c.Filter = moqt.FilterLatestObject
+	case "next-group", "next-group-start":
+		c.Filter = moqt.FilterNextGroupStart
+	case "absolute-start":
+		c.Filter = moqt.FilterAbsoluteStart
+	case "absolute-range":
+		c.Filter = moqt.FilterAbsoluteRange
+		if o.endGroup < o.startGroup {
+			return nil, fmt.Errorf("--end-group %d is before --start-group %d", o.endGroup, o.startGroup)
+		}
+	default:
+		return nil, fmt.Errorf("--filter %q: want latest, next-group, absolute-start or absolute-range", o.filter)
+	}
+	switch o.groupOrder {
+	case "default", "publisher":
+		c.GroupOrder = moqt.GroupOrderDefault
+	case "ascending":
+		c.GroupOrder = moqt.GroupOrderAscending
+	case "descending":
+		c.GroupOrder = moqt.GroupOrderDescending
+	default:
+		return nil, fmt.Errorf("--group-order %q: want default, ascending or descending", o.groupOrder)
+	}
+	return c, nil
+}
+
+// subscription is a running subscription of a client command.
+type subscription struct {
+	sess *moqt.Session
+	tr   *moqt.TrackReader
+}
+
+// subscribeTrack dials rawURL and subscribes as the flags say, printing a
+// "subscribed" line on stderr once the publisher accepted.
+func (o *subscriptionOptions) subscribeTrack(ctx context.Context, cmd *cobra.Command, rawURL string) (*subscription, error) {
+	tc, err := o.trackConfig()
+	if err != nil {
+		return nil, err
+	}
+	sess, err := o.dial(ctx, cmd, rawURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	// Subscribe waits for the answer, which a relay may hold until the
+	// publisher arrives: ending ctx ends the session, and so the wait.
+	stop := context.AfterFunc(ctx, func() { sess.Close() })
+	tr, err := sess.Subscribe(moqt.BroadcastPath(o.path), moqt.TrackName(o.track), tc)
+	stop()
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		sess.Close()
+		return nil, fmt.Errorf("subscribe %s %s: %w", o.path, o.track, err)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "moq: subscribed to %s track %s over %s\n", o.path, o.track, sess.Protocol())
+	return &subscription{sess: sess, tr: tr}, nil
+}
+
+// readGroups calls read, each on its own goroutine, with every group of
+// the subscription until the track ends (nil), ctx ends (nil) or the
+// subscription fails, and waits for them to return. Canceling ctx ends
+// the session, which ends the reads in progress.
+func (s *subscription) readGroups(ctx context.Context, read func(*moqt.GroupReader)) error {
+	defer s.sess.Close()
+	stop := context.AfterFunc(ctx, func() { s.tr.Close() })
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		gr, err := s.tr.AcceptGroup(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, io.EOF) || errors.Is(err, moqt.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("track ended: %w", err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			read(gr)
+		}()
+	}
+}
+
+type subscribeOptions struct {
+	subscriptionOptions
+	frames        string
+	count         int
+	reorderWindow time.Duration
+}
+
+func newSubscribeCmd() *cobra.Command {
+	o := &subscribeOptions{}
+	cmd := &cobra.Command{
+		Use:     "subscribe URL --path PATH --track NAME",
+		Aliases: []string{"sub"},
+		Short:   "Subscribe to a track and write its frames to stdout",
+		Long: `Subscribe to a track and write the payload of every object to stdout, group by
+group in group order (objects of a group in the order they arrive). With
+--frames lines (the default) a newline follows each frame, so that
+"moq publish" of text lines round-trips; --frames raw writes the bytes only.
+Groups travel on parallel streams: a missing group is waited for up to
+--reorder-window; a group that arrives after a newer one was written is
+skipped, and so is a group stalled while two newer ones completed, with a
+note on stderr.
+
+It stops when the track ends, after --count frames, after --duration, or on
+Ctrl-C.
+` + connectHelp,
+		Example: `  moq relay &
+  moq sub moqt://127.0.0.1:4443/ --path /live/x --track chat --insecure
+  moq sub https://127.0.0.1:4443/ --path /live/x --track video --frames raw --filter next-group > video.bin`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.prepare(cmd, args[0]); err != nil {
+				return err
+			}
+			return runSubscribe(cmd, args[0], o)
+		},
+	}
+	o.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.frames, "frames", "lines", "output framing: lines (a newline after each frame) or raw")
+	cmd.Flags().IntVar(&o.count, "count", 0, "stop after this many frames (0: no limit)")
+	cmd.Flags().DurationVar(&o.reorderWindow, "reorder-window", 200*time.Millisecond, "how long to wait for a missing earlier group before writing a later one")
+	return cmd
+}
+
+func runSubscribe(cmd *cobra.Command, rawURL string, o *subscribeOptions) error {
+	if o.frames != "lines" && o.frames != "raw" {
+		return fmt.Errorf("--frames %q: want lines or raw", o.frames)
+	}
+	ctx, cancel := runContext(cmd, o.duration)
+	defer cancel()
+	sub, err := o.subscribeTrack(ctx, cmd, rawURL)
+	if err != nil {
+		return err
+	}
+	out := bufio.NewWriter(cmd.OutOrStdout())
+	ord := &orderedOutput{w: out, lines: o.frames == "lines", limit: o.count, done: cancel, warn: cmd.ErrOrStderr(),
+		window: o.reorderWindow, groups: map[moqt.GroupSequence]*pendingGroup{}}
+	err = sub.readGroups(ctx, func(gr *moqt.GroupReader) {
+		seq := gr.GroupSequence()
+		if !ord.start(seq) {
+			gr.CancelRead(moqt.GroupErrorCancelled)
+			return
+		}
+		defer ord.end(seq)
+		for {
+			f, err := gr.ReadFrame()
+			if err != nil {
+				return
+			}
+			if !ord.frame(seq, f) {
+				gr.CancelRead(moqt.GroupErrorCancelled)
+				return
+			}
+		}
+	})
+	if ferr := ord.flush(); err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// maxAheadGroups is how many newer groups may complete while the group
+// being written stalls before it is skipped.
+const maxAheadGroups = 2
+
+// orderedOutput writes the frames of concurrently arriving groups in group
+// order: the current group's frames as they arrive, newer groups' frames
+// buffered until the groups before them ended. Groups arrive on parallel
+// streams in any order, so the next group is waited for up to window
+// (and so is the first, to learn which group is first) before moving on
+// to the oldest group that did arrive.
+type orderedOutput struct {
+	w      *bufio.Writer
+	warn   io.Writer
+	lines  bool
+	limit  int    // frames to write; 0: no limit
+	done   func() // called once the limit is reached
+	window time.Duration
+
+	mu        sync.Mutex
+	groups    map[moqt.GroupSequence]*pendingGroup
+	cur       moqt.GroupSequence // the group being written (active) or waited for
+	active    bool
+	started   bool
+	firstWait bool // waiting to learn the first group
+	closed    bool
+	timer     *time.Timer
+	written   int
+	err       error
+}
+
+type pendingGroup struct {
+	open   int // subgroup readers still reading
+	frames []*moqt.Frame
+}
+
+// start registers a subgroup reader of group seq; false means the group is
+// already past and must be skipped.
+func (o *orderedOutput) start(seq moqt.GroupSequence) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.firstWait && seq < o.cur {
+		o.cur = seq // an earlier first group
+	}
+	if o.started && seq < o.cur {
+		fmt.Fprintf(o.warn, "moq: skipping group %d: it arrived after group %d\n", seq, o.cur)
+		return false
+	}
+	g := o.groups[seq]
+	if g == nil {
+		g = &pendingGroup{}
+		o.groups[seq] = g
+	}
+	g.open++
+	switch {
+	case !o.started:
+		// The first group to arrive need not be the first group sent.
+		o.started, o.cur, o.firstWait = true, seq, true
+		o.arm()
+	case !o.active && seq == o.cur:
+		o.activate(seq)
+	case !o.active:
+		o.arm()
+	}
+	return true
+}
+
+// arm starts the wait for the group o.cur, unless it runs already.
+func (o *orderedOutput) arm() {
+	if o.timer == nil {
+		o.timer = time.AfterFunc(o.window, o.waited)
+	}
+}
+
+// waited moves on to the oldest group that arrived once the wait for the
+// group before it is over.
+func (o *orderedOutput) waited() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.timer = nil
+	if o.closed || o.active || len(o.groups) == 0 {
+		return
+	}
+	o.activate(slices.Min(mapKeys(o.groups)))
+}
+
+// activate makes seq the group being written, writing what it buffered,
+// and moves on if it already ended. o.mu is held.
+func (o *orderedOutput) activate(seq moqt.GroupSequence) {
+	if o.timer != nil {
+		o.timer.Stop()
+		o.timer = nil
+	}
+	o.cur, o.active, o.firstWait = seq, true, false
+	g := o.groups[seq]
+	for _, f := range g.frames {
+		o.write(f)
+	}
+	g.frames = nil
+	if g.open == 0 {
+		o.finish()
+	}
+}
+
+// finish ends the current group and starts the next one if it arrived,
+// or waits for it. o.mu is held.
+func (o *orderedOutput) finish() {
+	delete(o.groups, o.cur)
+	o.cur++
+	o.active = false
+	if o.groups[o.cur] != nil {
+		o.activate(o.cur)
+	} else if len(o.groups) > 0 {
+		o.arm()
+	}
+}
+
+// frame takes a frame of group seq; false means stop reading the group.
+func (o *orderedOutput) frame(seq moqt.GroupSequence, f *moqt.Frame) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if seq < o.cur || o.err != nil || (o.limit > 0 && o.written >= o.limit) {
+		return false
+	}
+	if o.active && seq == o.cur {
+		o.write(f)
+		return true
+	}
+	g := o.groups[seq]
+	g.frames = append(g.frames, f)
+	return true
+}
+
+// end unregisters a subgroup reader of group seq.
+func (o *orderedOutput) end(seq moqt.GroupSequence) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	g := o.groups[seq]
+	if g == nil {
+		return
+	}
+	g.open--
+	switch {
+	case o.active && seq == o.cur && g.open == 0:
+		o.finish()
+	case o.active && seq > o.cur && g.open == 0 && o.aheadDone() >= maxAheadGroups:
+		fmt.Fprintf(o.warn, "moq: skipping the rest of group %d: %d newer groups completed\n", o.cur, maxAheadGroups)
+		o.finish()
+		if !o.active && len(o.groups) > 0 {
+			o.activate(slices.Min(mapKeys(o.groups)))
+		}
+	}
+}
+
+// aheadDone counts the completed groups after the current one.
+func (o *orderedOutput) aheadDone() int {
+	n := 0
+	for seq, g := range o.groups {
+		if seq > o.cur && g.open == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func mapKeys[K comparable, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// write writes one frame; o.mu is held.
+func (o *orderedOutput) write(f *moqt.Frame) {
+	if o.err != nil || (o.limit > 0 && o.written >= o.limit) {
+		return
+	}
+	_, o.err = o.w.Write(f.Bytes())
+	if o.err == nil && o.lines {
+		o.err = o.w.WriteByte('\n')
+	}
+	if o.err == nil {
+		// Live output: every frame goes out as it arrives.
+		o.err = o.w.Flush()
+	}
+	o.written++
+	if o.err != nil || (o.limit > 0 && o.written >= o.limit) {
+		o.done()
+	}
+}
+
+// flush writes, in order, what the groups still pending buffered (once
+// every reader returned) and returns the first write error.
+func (o *orderedOutput) flush() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.closed = true
+	if o.timer != nil {
+		o.timer.Stop()
+	}
+	for len(o.groups) > 0 {
+		seq := slices.Min(mapKeys(o.groups))
+		for _, f := range o.groups[seq].frames {
+			o.write(f)
+		}
+		delete(o.groups, seq)
+	}
+	if o.err == nil {
+		o.err = o.w.Flush()
+	}
+	return o.err
+}
