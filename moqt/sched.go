@@ -93,15 +93,15 @@ type schedStream struct {
 	head     int         // bytes of segs[seg] already sent
 	marks    []schedMark // pending writes are marks[mark:]
 	mark     int
-	queued   int  // stream offset after the last queued byte
-	sentOff  int  // stream offset after the last byte sent
-	idx      int  // index in s.ready, -1 if not there
-	writing  bool // the sender is writing pending bytes unlocked
-	partial  bool // a write (object) is partly sent
-	fin      bool // Close called: FIN once drained
-	closing  bool // fin with bytes pending: counted in tr.closing
-	started  bool // written to: later writes queue, to be sent in chunks
-	done     bool // no more writes: finished, reset or failed
+	queued   int           // stream offset after the last queued byte
+	sentOff  int           // stream offset after the last byte sent
+	idx      int           // index in s.ready, -1 if not there
+	writing  bool          // the sender is writing pending bytes unlocked
+	partial  bool          // a write (object) is partly sent
+	fin      bool          // Close called: FIN once drained
+	closing  bool          // fin with bytes pending: counted in tr.closing
+	started  bool          // written to: later writes queue, to be sent in chunks
+	done     bool          // no more writes: finished, reset or failed
 	ended    chan struct{} // closed when done; nil if nobody waits
 	err      error
 	deadline time.Time

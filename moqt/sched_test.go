@@ -370,3 +370,38 @@ func TestSchedFanOutNoCopy(t *testing.T) {
 func sameArray(a, b []byte) bool {
 	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }
+
+// TestSchedWait checks what GroupWriter.WaitSent relies on: wait returns
+// once a closed stream's bytes and FIN are handed to the transport, and a
+// wait that ends first resets the stream, dropping what is queued.
+func TestSchedWait(t *testing.T) {
+	f := newSchedFixture(t, 1<<20)
+	tr := &schedTrack{}
+	f.occupy(f.stream(&schedTrack{}, "first", 0, 0, 0))
+	sent, dropped := f.stream(tr, "sent", 1, 0, 0), f.stream(tr, "dropped", 2, 0, 0)
+	f.write(sent, 10)
+	f.write(dropped, 10)
+	_ = sent.Close()
+	_ = dropped.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := dropped.wait(ctx, uint64(GroupErrorDeliveryTimeout)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("wait with an ended context: %v", err)
+	}
+	if code := <-dropped.st.(*gateStream).reset; code != uint64(GroupErrorDeliveryTimeout) {
+		t.Fatalf("reset with %#x, want DELIVERY_TIMEOUT", code)
+	}
+	f.s.mu.Lock()
+	buffered := tr.buffered
+	f.s.mu.Unlock()
+	if buffered != 10 {
+		t.Fatalf("%d bytes buffered after the drop, want 10", buffered)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- sent.wait(context.Background(), 0) }()
+	f.log.gate <- struct{}{} // the first write returns
+	f.log.gate <- struct{}{} // "sent" is written, then finished
+	if err := <-waited; err != nil {
+		t.Fatalf("wait for a sent stream: %v", err)
+	}
+}

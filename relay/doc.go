@@ -26,8 +26,9 @@
 // cache, an append-only list of objects per subgroup, and each subscriber
 // has, per subgroup in flight, a sender that reads that list at the
 // subscriber's own pace and writes the objects with GroupWriter.WriteObject:
-// the same *moqt.Frame for everyone (the relay never copies a payload per
-// subscriber; moqt's stream writers below it buffer what they send), and
+// the same *moqt.Frame for everyone (neither the relay nor moqt's stream
+// writers below it copy a payload per subscriber: moqt queues references
+// to the immutable Frame), and
 // subgroup IDs, publisher priorities, object IDs, object
 // status and extension headers as received. The cache keeps the most recent
 // groups (Config.CacheGroups, CacheBytes, CacheAge, and the relay-wide
@@ -53,9 +54,18 @@
 // parameter of its SUBSCRIBE, or Config.StallTimeout) abandons its group
 // too. Groups dropped from the cache under the relay-wide memory cap are
 // abandoned by every sender still on them, so the cache never holds more
-// than MaxCacheBytes plus the newest group of each track. (moqt's priority
-// scheduler may in addition buffer up to moqt.Config.SendBuffer per
-// subscription.)
+// than MaxCacheBytes plus the newest group of each track. moqt's priority
+// scheduler queues a subscriber's groups without copying them (up to
+// moqt.Config.SendBuffer per subscription); a group stays in flight, and
+// counts toward MaxBacklogGroups, until the scheduler has handed all of it
+// to the transport (GroupWriter.WaitSent), so the scheduler cannot absorb
+// a slow subscriber's backlog out of the relay's sight. Ending a stalled
+// subscription (which may wait for its last groups) happens on that
+// subscription's own goroutine: it never holds up the upstream reader or
+// the other subscribers.
+//
+// A group that arrives as datagrams (GroupReader.Datagram) is forwarded as
+// datagrams (TrackWriter.OpenDatagramGroup).
 //
 // # Publisher loss
 //

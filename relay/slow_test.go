@@ -65,14 +65,7 @@ func TestSlowSubscriber(t *testing.T) {
 	}
 	// The slow subscriber's small receive window makes its backlog the
 	// relay's to manage quickly.
-	slowSess, err := e.dialClient(&moqt.Client{QUICConfig: &quic.Config{
-		InitialStreamReceiveWindow: 16 << 10, MaxStreamReceiveWindow: 16 << 10,
-		InitialConnectionReceiveWindow: 64 << 10, MaxConnectionReceiveWindow: 64 << 10,
-	}}, "moqt", nil, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slowSess.Close()
+	slowSess := e.dialNarrow(t, 16<<10, 64<<10)
 	slow, err := slowSess.Subscribe("/live", "video", &moqt.TrackConfig{Filter: moqt.FilterAbsoluteStart})
 	if err != nil {
 		t.Fatal(err)
@@ -142,4 +135,20 @@ func TestSlowSubscriber(t *testing.T) {
 		t.Errorf("publishing %d groups took %v, paced at %v", groups, published, pace)
 	}
 	t.Logf("published in %v; slow subscriber read %d objects; skips %d, evictions %d, cache peak %d B", published, slowRead, st.Skips, st.Evictions, peak)
+}
+
+// dialNarrow dials a raw QUIC session whose receive windows are stream and
+// conn bytes, so that a subscriber that reads slowly makes its backlog the
+// relay's to manage quickly; it is closed at the end of the test.
+func (e *env) dialNarrow(t *testing.T, stream, conn uint64) *moqt.Session {
+	t.Helper()
+	s, err := e.dialClient(&moqt.Client{QUICConfig: &quic.Config{
+		InitialStreamReceiveWindow: stream, MaxStreamReceiveWindow: stream,
+		InitialConnectionReceiveWindow: conn, MaxConnectionReceiveWindow: conn,
+	}}, "moqt", nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

@@ -34,7 +34,8 @@ its subgroups (publisher priority; stream or datagram) and their objects (ID,
 status normal/does-not-exist/end-of-group/end-of-track, size, extension
 headers as type=value, arrival time relative to the group's first object),
 and a summary of each group once its subgroups ended (objects, bytes,
-duration, gaps in the object IDs).
+duration, gaps in the object IDs); a subgroup arriving after that prints
+an updated summary.
 
 On a terminal the view is a tree of the latest groups, redrawn in place;
 otherwise (a pipe, a file) every event is appended as a line, and with

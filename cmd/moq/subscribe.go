@@ -169,7 +169,7 @@ Ctrl-C.
 	o.addFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.frames, "frames", "lines", "output framing: lines (a newline after each frame) or raw")
 	cmd.Flags().IntVar(&o.count, "count", 0, "stop after this many frames (0: no limit)")
-	cmd.Flags().DurationVar(&o.reorderWindow, "reorder-window", 200*time.Millisecond, "how long to wait for a missing earlier group before writing a later one")
+	cmd.Flags().DurationVar(&o.reorderWindow, "reorder-window", time.Second, "how long to wait for a missing earlier group before writing a later one")
 	return cmd
 }
 

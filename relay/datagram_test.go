@@ -1,0 +1,84 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/moqgo/moqgo/moqt"
+)
+
+// TestDatagramForwarding: a group the publisher sends as datagrams
+// (OpenDatagramGroup) reaches the subscriber as datagrams too, with its
+// objects intact, over both transports on each side.
+func TestDatagramForwarding(t *testing.T) {
+	for _, scheme := range transports {
+		t.Run(scheme, func(t *testing.T) {
+			const objects, size = 5, 100
+			e := startRelay(t, Config{})
+			ctx := testContext(t)
+			f := newFeed()
+			f.publish(t, e, scheme, "/live")
+			waitAnnounced(t, ctx, e.relay, "/live")
+			tr, err := e.dial(t, scheme, nil).Subscribe("/live", "audio", &moqt.TrackConfig{Filter: moqt.FilterNextGroupStart})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Datagrams may be lost even on loopback: the publisher sends
+			// groups until the subscriber saw a whole one.
+			pctx, stopPub := context.WithCancel(ctx)
+			pubDone := make(chan struct{})
+			go func() {
+				defer close(pubDone)
+				for g := moqt.GroupSequence(0); pctx.Err() == nil; g++ {
+					w := func(tw *moqt.TrackWriter) error {
+						gw, err := tw.OpenDatagramGroup(g)
+						if err != nil {
+							return err
+						}
+						for i := range uint64(objects) {
+							if err := gw.WriteFrame(moqt.NewFrame(frame(g, 0, i, size))); err != nil {
+								return err
+							}
+						}
+						return gw.Close()
+					}
+					select {
+					case f.groups <- w:
+					case <-pctx.Done():
+					}
+				}
+			}()
+			defer func() {
+				stopPub()
+				<-pubDone
+			}()
+			for {
+				gr, err := tr.AcceptGroup(ctx)
+				if err != nil {
+					t.Fatalf("AcceptGroup: %v", err)
+				}
+				if !gr.Datagram() {
+					t.Fatalf("group %d forwarded on a stream, want datagrams", gr.GroupSequence())
+				}
+				objs, err := readAll(gr)
+				if err != nil {
+					t.Fatalf("group %d: %v", gr.GroupSequence(), err)
+				}
+				n := 0
+				for _, o := range objs {
+					if o.Status != moqt.StatusNormal {
+						continue // End of Group
+					}
+					n++
+					if want := frame(gr.GroupSequence(), 0, o.ID, size); !bytes.Equal(o.Frame.Bytes(), want) {
+						t.Fatalf("group %d object %d: wrong payload", gr.GroupSequence(), o.ID)
+					}
+				}
+				if n == objects {
+					return
+				}
+			}
+		})
+	}
+}
