@@ -19,32 +19,39 @@ const headerWait = 200 * time.Microsecond
 // acceptDataStream takes a data stream from the accept loop.
 //
 // The common case is handled right here, without a goroutine: the stream's
-// header has arrived, its track alias is known and its track has room for
-// another group. Such streams reach TrackReader.AcceptGroup in the order
-// QUIC accepted them, which is the order the publisher opened them; a
+// header has arrived and its track alias is known. Such streams are queued
+// for TrackReader.AcceptGroup (which never makes this loop wait) in the
+// order QUIC accepted them, which is the order the publisher opened them; a
 // subscriber reading groups one after another then never waits on a group
 // whose data is held back by flow control spent on groups queued behind it.
 // Anything that would have to wait (a header not here yet, an alias before
-// its SUBSCRIBE_OK, a full queue, a fetch stream) moves to a goroutine, so
-// that one slow stream never holds up the others.
+// its SUBSCRIBE_OK, a fetch stream) moves to a goroutine, so that one slow
+// stream never holds up the others.
 func (s *Session) acceptDataStream(rs transport.ReceiveStream) {
 	gr := groupReaders.new()
 	gr.rs = rs
 	gr.src.rs = rs
 	gr.br = readerPool.Get().(*bufio.Reader)
 	gr.br.Reset(&gr.src)
-	parsed := s.tryDataStream(gr)
-	if parsed {
-		if gr.tr.tryDeliver(gr) {
-			return
+	if s.tryDataStream(gr) {
+		if !gr.tr.deliver(gr) {
+			dropDataStream(gr)
 		}
-		gr.tr.arrive()
+		return
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		s.handleDataStream(gr, parsed)
+		s.handleDataStream(gr)
 	}()
+}
+
+// dropDataStream refuses a data stream nobody will read.
+func dropDataStream(gr *GroupReader) {
+	gr.rs.CancelRead(uint64(GroupErrorCancelled))
+	gr.br.Reset(nil)
+	readerPool.Put(gr.br)
+	gr.br = nil
 }
 
 // tryDataStream parses the header of a subgroup stream from the bytes
@@ -85,61 +92,43 @@ func (s *Session) tryDataStream(gr *GroupReader) bool {
 	return true
 }
 
-// tryDeliver hands gr, a stream that just arrived, to the reader if its
-// queue has room.
-func (tr *TrackReader) tryDeliver(gr *GroupReader) bool {
-	select {
-	case tr.groups <- gr:
-	default:
-		return false
-	}
-	tr.delivered(true)
-	return true
-}
-
-// handleDataStream reads a data stream's header, unless parsed says
-// tryDataStream did, and hands the stream to its subscription, waiting (a
-// bounded time) for its SUBSCRIBE_OK and for room in its queue.
-func (s *Session) handleDataStream(gr *GroupReader, parsed bool) {
+// handleDataStream reads a data stream's header and hands the stream to its
+// subscription, waiting (a bounded time) for its SUBSCRIBE_OK.
+func (s *Session) handleDataStream(gr *GroupReader) {
 	rs, br := gr.rs, gr.br
 	ok := false
 	defer func() {
 		if !ok {
-			rs.CancelRead(uint64(GroupErrorCancelled))
-			br.Reset(nil)
-			readerPool.Put(br)
+			dropDataStream(gr)
 		}
 	}()
-	if !parsed {
-		t, err := wire.ReadStreamType(br)
-		if err != nil {
-			return
-		}
-		kind, err := wire.ClassifyStreamType(t, s.version)
-		if err != nil {
-			s.failErr(err)
-			return
-		}
-		if kind == wire.StreamKindFetch {
-			ok = s.handleFetchStream(rs, br) // fetch_reader.go
-			return
-		}
-		if err := wire.ReadSubgroupHeader(br, t, &gr.hdr, s.version); err != nil {
-			var we *wire.Error
-			if errors.As(err, &we) && we.Kind != wire.KindIncomplete {
-				s.failErr(err)
-			}
-			return
-		}
-		tr := s.waitAlias(gr.hdr.TrackAlias)
-		if tr == nil {
-			s.log.Debug("dropping data stream for unknown track alias", "alias", gr.hdr.TrackAlias)
-			return
-		}
-		gr.tr = tr
-		gr.sr.Reset(gr.hdr, s.version)
-		tr.arrive()
+	t, err := wire.ReadStreamType(br)
+	if err != nil {
+		return
 	}
+	kind, err := wire.ClassifyStreamType(t, s.version)
+	if err != nil {
+		s.failErr(err)
+		return
+	}
+	if kind == wire.StreamKindFetch {
+		ok = s.handleFetchStream(rs, br) // fetch_reader.go
+		return
+	}
+	if err := wire.ReadSubgroupHeader(br, t, &gr.hdr, s.version); err != nil {
+		var we *wire.Error
+		if errors.As(err, &we) && we.Kind != wire.KindIncomplete {
+			s.failErr(err)
+		}
+		return
+	}
+	tr := s.waitAlias(gr.hdr.TrackAlias)
+	if tr == nil {
+		s.log.Debug("dropping data stream for unknown track alias", "alias", gr.hdr.TrackAlias)
+		return
+	}
+	gr.tr = tr
+	gr.sr.Reset(gr.hdr, s.version)
 	ok = gr.tr.deliver(gr)
 }
 

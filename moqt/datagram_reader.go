@@ -189,11 +189,9 @@ func (st *datagramState) receiveLocked(tr *TrackReader, d *wire.Datagram) {
 		gr.hdr = wire.SubgroupHeader{TrackAlias: d.TrackAlias, GroupID: d.GroupID, PublisherPriority: d.PublisherPriority}
 		gr.dg = &datagramGroup{objs: make(chan datagramObject, cfg.MaxDatagramObjects), stop: make(chan struct{})}
 		t.groups[d.GroupID] = gr
-		// Not tryDeliver: PUBLISH_DONE's stream count does not include
+		// Not deliver: PUBLISH_DONE's stream count does not include
 		// datagram groups.
-		select {
-		case tr.groups <- gr:
-		default:
+		if !tr.groups.push(gr, cfg.MaxPendingGroups) {
 			st.end(gr.dg) // the reader is behind: drop the group
 		}
 		if d.GroupID > t.newest {

@@ -53,11 +53,13 @@ const smallBuf = 256
 const maxCoalesce = 16 << 10
 
 // maxInline is the largest payload a GroupWriter copies next to its
-// header: below it a copy costs less than a stream write of its own.
-// Larger payloads are never copied: the scheduler queues a reference to
-// the Frame (which is immutable), so fanning a Frame out to any number of
-// subscriptions costs no copy of it in moqt.
-const maxInline = 256
+// header. quic-go copies a write that fits its packet buffer (1452 bytes)
+// anyway, so below this a second copy costs less than a stream write of
+// its own; larger payloads are never copied: the scheduler queues a
+// reference to the Frame (which is immutable), and quic-go packs it
+// straight from the Frame's memory, so fanning a Frame out to any number
+// of subscriptions costs no copy of it.
+const maxInline = 1 << 10
 
 func newGroupWriter(tw *TrackWriter, st transport.SendStream, seq GroupSequence, subgroup uint64, priority uint8) *GroupWriter {
 	gw := groupWriters.new()

@@ -34,8 +34,9 @@ package moqt
 // a reference to its payload: Frames are immutable, so the queue holds the
 // Frame's own memory until the transport has taken it, and a relay that
 // writes one Frame to a thousand subscriptions queues a thousand
-// references, not a thousand copies (only payloads of at most 256 bytes
-// are copied next to their header, which is cheaper than a separate
+// references, not a thousand copies (only payloads of at most 1 KiB are
+// copied next to their header: quic-go copies writes that small into its
+// packet buffer anyway, so one more copy is cheaper than a separate
 // write). Config.SendBuffer counts the referenced bytes like the copied
 // ones.
 //

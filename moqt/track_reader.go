@@ -37,7 +37,7 @@ type TrackReader struct {
 	start    Location    // the subscription's start, once known
 	incoming bool        // the peer's PUBLISH, not our SUBSCRIBE
 
-	groups chan *GroupReader
+	groups groupQueue // group_queue.go
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 }
@@ -52,7 +52,7 @@ func newTrackReader(s *Session, id uint64, path BroadcastPath, name TrackName, c
 		start:         subscriptionStart(&cfg, Info{}),
 		ready:         make(chan struct{}),
 		expect:        -1,
-		groups:        make(chan *GroupReader, s.cfg.MaxPendingGroups),
+		groups:        newGroupQueue(),
 	}
 	tr.ctx, tr.cancel = context.WithCancelCause(s.ctx)
 	return tr
@@ -262,35 +262,21 @@ func (tr *TrackReader) waitOver() {
 	}
 }
 
-// arrive counts a data stream whose header names this subscription.
-func (tr *TrackReader) arrive() {
-	tr.mu.Lock()
-	tr.arrived++
-	tr.progress()
-	tr.mu.Unlock()
-}
-
-// deliver hands a received group to the reader, waiting while the queue is
-// full: the transport's stream limit then stops the publisher from opening
-// more streams. It reports false if the track ended first.
+// deliver hands a received data stream to the reader. It reports false if
+// the subscription was closed.
 func (tr *TrackReader) deliver(gr *GroupReader) bool {
-	select {
-	case tr.groups <- gr:
-	case <-tr.ctx.Done():
+	if !tr.groups.push(gr, 0) {
 		return false
 	}
-	tr.delivered(false)
+	tr.delivered()
 	return true
 }
 
-// delivered counts a group handed to the reader (by deliver or tryDeliver;
-// arrived: it was not counted as arrived yet) and ends the track if that was
-// the last one PUBLISH_DONE waits for.
-func (tr *TrackReader) delivered(arrived bool) {
+// delivered counts a data stream that arrived and was handed to the reader
+// and ends the track if that was the last one PUBLISH_DONE waits for.
+func (tr *TrackReader) delivered() {
 	tr.mu.Lock()
-	if arrived {
-		tr.arrived++
-	}
+	tr.arrived++
 	tr.got++
 	end := tr.progress()
 	err := tr.doneErr
@@ -322,42 +308,36 @@ func (tr *TrackReader) finish(err error) {
 // it returns io.EOF (PUBLISH_DONE with TRACK_ENDED or SUBSCRIPTION_ENDED) or
 // a *SubscribeError, once the groups already received were accepted.
 func (tr *TrackReader) AcceptGroup(ctx context.Context) (*GroupReader, error) {
-	select {
-	case g := <-tr.groups:
-		return g, nil
-	default:
-	}
-	select {
-	case g := <-tr.groups:
-		return g, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-tr.ctx.Done():
-		select {
-		case g := <-tr.groups:
+	for {
+		if g := tr.groups.pop(true); g != nil {
 			return g, nil
-		default:
 		}
-		tr.mu.Lock()
-		defer tr.mu.Unlock()
-		if tr.err == nil {
-			return nil, context.Cause(tr.ctx)
+		select {
+		case <-tr.groups.wake:
+			tr.groups.unwait()
+		case <-ctx.Done():
+			tr.groups.unwait()
+			return nil, ctx.Err()
+		case <-tr.ctx.Done():
+			tr.groups.unwait()
+			if g := tr.groups.pop(false); g != nil {
+				return g, nil
+			}
+			tr.mu.Lock()
+			defer tr.mu.Unlock()
+			if tr.err == nil {
+				return nil, context.Cause(tr.ctx)
+			}
+			return nil, tr.err
 		}
-		return nil, tr.err
 	}
 }
 
 // Close ends the subscription (UNSUBSCRIBE).
 func (tr *TrackReader) Close() error {
 	tr.finish(ErrClosed)
-	for {
-		select {
-		case g := <-tr.groups:
-			g.CancelRead(GroupErrorCancelled)
-			continue
-		default:
-		}
-		break
+	for _, g := range tr.groups.close() {
+		g.CancelRead(GroupErrorCancelled)
 	}
 	if tr.sess.ctx.Err() != nil {
 		return nil
