@@ -2,6 +2,7 @@ package moqt
 
 import (
 	"context"
+	"errors"
 
 	"github.com/moqgo/moqgo/internal/wire"
 )
@@ -124,7 +125,19 @@ func (s *Session) Publish(ctx context.Context, path BroadcastPath, name TrackNam
 			err = s.ctxErr(rctx)
 		}
 	}
-	if tw != nil {
+	var notSent *requestNotSentError
+	switch {
+	case errors.As(err, &notSent):
+		// The PUBLISH never reached the peer: forget it without a
+		// PUBLISH_DONE for a request ID the peer has not seen.
+		s.mu.Lock()
+		if s.pubs[tw.id] == tw {
+			delete(s.pubs, tw.id)
+		}
+		s.mu.Unlock()
+		tw.cancel(err)
+		return nil, err
+	case tw != nil:
 		tw.CloseWithError(DoneInternalError)
 	}
 	if ctx.Err() != nil {

@@ -315,7 +315,7 @@ func (s *Session) sendRequest(ctx context.Context, build func(id uint64) wire.Me
 			var err error
 			if s.wbuf, err = wire.AppendMessage(s.wbuf[:0], m, s.version); err != nil {
 				s.wmu.Unlock()
-				return id, fmt.Errorf("moqt: cannot send %v: %w", m.Type(), err)
+				return id, &requestNotSentError{typ: m.Type(), err: err}
 			}
 			s.mu.Lock()
 			s.nextReqID += 2
@@ -349,6 +349,20 @@ func (s *Session) sendRequest(ctx context.Context, build func(id uint64) wire.Me
 		}
 	}
 }
+
+// requestNotSentError is sendRequest's error for a request that could not be
+// encoded: nothing reached the peer, so the caller drops the state its build
+// function registered without telling the peer anything.
+type requestNotSentError struct {
+	typ wire.MessageType
+	err error
+}
+
+func (e *requestNotSentError) Error() string {
+	return fmt.Sprintf("moqt: cannot send %v: %v", e.typ, e.err)
+}
+
+func (e *requestNotSentError) Unwrap() error { return e.err }
 
 // acceptRequestID validates the Request ID of an incoming request.
 func (s *Session) acceptRequestID(id uint64) error {
