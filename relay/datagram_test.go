@@ -82,3 +82,52 @@ func TestDatagramForwarding(t *testing.T) {
 		})
 	}
 }
+
+// TestDatagramEndOfGroupOnce: the End of Group status datagram the
+// publisher sends ends the relay's upstream group; the relay sends its own
+// when it closes the forwarded group, and must not also forward the
+// publisher's, or the subscriber gets the marker twice. Written objects are
+// what Stats().ObjectsOut counts: only the publisher's normal objects.
+func TestDatagramEndOfGroupOnce(t *testing.T) {
+	const groups, objects = 3, 5
+	e := startRelay(t, Config{})
+	ctx := testContext(t)
+	f := newFeed()
+	f.publish(t, e, "moqt", "/live")
+	waitAnnounced(t, ctx, e.relay, "/live")
+	tr, err := e.dial(t, "moqt", nil).Subscribe("/live", "audio", &moqt.TrackConfig{Filter: moqt.FilterNextGroupStart})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for g := range moqt.GroupSequence(groups) {
+		f.push(t, ctx, func(tw *moqt.TrackWriter) error {
+			gw, err := tw.OpenDatagramGroup(g)
+			if err != nil {
+				return err
+			}
+			for i := range uint64(objects) {
+				if err := gw.WriteFrame(moqt.NewFrame(frame(g, 0, i, 100))); err != nil {
+					return err
+				}
+			}
+			return gw.Close()
+		})
+	}
+	close(f.release)
+	for {
+		gr, err := tr.AcceptGroup(ctx)
+		if err != nil {
+			break // PUBLISH_DONE: the relay's senders are done
+		}
+		if _, err := readAll(gr); err != nil {
+			t.Fatalf("group %d: %v", gr.GroupSequence(), err)
+		}
+	}
+	st := e.relay.Stats()
+	if st.ObjectsIn <= groups*objects {
+		t.Skipf("datagrams lost on loopback: relay received %d objects", st.ObjectsIn)
+	}
+	if st.ObjectsOut != groups*objects {
+		t.Fatalf("relay wrote %d objects for %d received, want %d: the publisher's End of Group markers were forwarded besides the relay's own", st.ObjectsOut, st.ObjectsIn, groups*objects)
+	}
+}

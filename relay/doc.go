@@ -19,6 +19,19 @@
 // announced is refused with TRACK_DOES_NOT_EXIST, or waits up to
 // Config.WaitForPublisher for a publisher to arrive.
 //
+// A subscriber that waited was there before any of the publisher's
+// groups, so all of them are its own whatever its filter: "latest object"
+// and "next group start" start at the oldest group the relay gets (absolute
+// filters keep their start). Since a SUBSCRIBE only carries what is written
+// after it reaches the publisher, the relay also FETCHes, through the
+// SUBSCRIBE_OK's largest group, up to Config.CacheGroups groups the
+// publisher wrote before, so that a publisher that writes a few groups and
+// ends the track at once is still delivered, followed by PUBLISH_DONE; a
+// subscriber that joins a track that ended meanwhile gets its cached groups
+// and then PUBLISH_DONE. (A group still open when the relay subscribes
+// reaches such a subscriber as two streams: the fetched objects and the
+// live rest.)
+//
 // # Fan-out and cache
 //
 // Each track has exactly one upstream subscription, shared by all its

@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"sync"
+
 	"github.com/moqgo/moqgo/moqt"
 )
 
@@ -32,5 +34,5 @@ func (r *Relay) ServePublish(tr *moqt.TrackReader) {
 	defer end()
 	r.addPublication(ann, tr.Session())
 	r.log.Info("track pushed", "path", tr.BroadcastPath, "track", tr.TrackName)
-	t.pump(tr)
+	t.pump(tr, new(sync.WaitGroup))
 }

@@ -228,8 +228,9 @@ func (r *Relay) routeLocked(path moqt.BroadcastPath) *origin {
 	}
 }
 
-// route finds the publisher of path, waiting up to WaitForPublisher for one.
-func (r *Relay) route(ctx context.Context, path moqt.BroadcastPath) (*origin, *moqt.Session) {
+// route finds the publisher of path, waiting up to WaitForPublisher for
+// one; waited reports that it had to.
+func (r *Relay) route(ctx context.Context, path moqt.BroadcastPath) (o *origin, sess *moqt.Session, waited bool) {
 	var timeout <-chan time.Time
 	for {
 		r.mu.Lock()
@@ -238,11 +239,11 @@ func (r *Relay) route(ctx context.Context, path moqt.BroadcastPath) (*origin, *m
 		if o != nil {
 			sess := o.pubs[len(o.pubs)-1].sess
 			r.mu.Unlock()
-			return o, sess
+			return o, sess, timeout != nil
 		}
 		if r.cfg.WaitForPublisher <= 0 {
 			r.mu.Unlock()
-			return nil, nil
+			return nil, nil, false
 		}
 		if timeout == nil {
 			r.waiting++
@@ -262,9 +263,9 @@ func (r *Relay) route(ctx context.Context, path moqt.BroadcastPath) (*origin, *m
 		select {
 		case <-changed:
 		case <-timeout:
-			return nil, nil
+			return nil, nil, false
 		case <-ctx.Done():
-			return nil, nil
+			return nil, nil, false
 		}
 	}
 }
@@ -287,12 +288,12 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 		tw.CloseWithError(moqt.SubscribeErrorUnauthorized)
 		return
 	}
-	o, sess := r.route(tw.Context(), tw.BroadcastPath)
+	o, sess, waited := r.route(tw.Context(), tw.BroadcastPath)
 	if o == nil {
 		tw.CloseWithError(moqt.SubscribeErrorTrackDoesNotExist)
 		return
 	}
-	t := r.acquire(trackKey{path: tw.BroadcastPath, name: tw.TrackName}, o.path, sess)
+	t := r.acquire(trackKey{path: tw.BroadcastPath, name: tw.TrackName}, o.path, sess, waited)
 	s := newSubscriber(t, tw)
 	defer t.leave(s)
 	// The filter's live edge is where the track stood when the SUBSCRIBE
@@ -356,14 +357,16 @@ func closeWith(tw *moqt.TrackWriter, err error) {
 }
 
 // acquire returns the track for key, starting its upstream subscription on
-// sess if there is none, and counts one more user of it.
-func (r *Relay) acquire(key trackKey, origin moqt.BroadcastPath, sess *moqt.Session) *track {
+// sess if there is none, and counts one more user of it. waited reports
+// that the subscriber waited for the publisher: a track it opens is
+// backfilled (track.fill).
+func (r *Relay) acquire(key trackKey, origin moqt.BroadcastPath, sess *moqt.Session, waited bool) *track {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.tracks[key]
 	if t == nil {
 		t = newTrack(r, key)
-		t.origin = origin
+		t.origin, t.backfill = origin, waited
 		r.tracks[key] = t
 		r.wg.Add(1)
 		go t.run(sess)

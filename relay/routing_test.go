@@ -77,19 +77,7 @@ func TestSubscribeBeforePublisher(t *testing.T) {
 		}()
 		// The subscription is pending at the relay before the publisher
 		// arrives: wait until the relay holds it.
-		for {
-			e.relay.mu.Lock()
-			n, changed := e.relay.waiting, e.relay.changed
-			e.relay.mu.Unlock()
-			if n > 0 {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				t.Fatal("subscription never reached the relay")
-			case <-changed:
-			}
-		}
+		waitPending(t, ctx, e.relay, 1)
 		if st := e.relay.Stats(); st.Waiting != 1 {
 			t.Errorf("Stats().Waiting = %d, want 1", st.Waiting)
 		}

@@ -326,6 +326,10 @@ func (snd *sender) run() {
 	for i := 0; ; {
 		c := sg.next(i)
 		e := c.e
+		if c.ok && sg.datagram && e.obj.Status == moqt.StatusEndOfGroup {
+			i++ // the upstream's End of Group: gw.Close sends the relay's own, once
+			continue
+		}
 		if c.ok {
 			deadline := time.Now().Add(stall)
 			if timeout > 0 {

@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,10 @@ type track struct {
 	r      *Relay
 	key    trackKey
 	origin moqt.BroadcastPath // the announced path it is routed by
+	// backfill: the subscription that opened the track waited for its
+	// publisher, so what the publisher wrote before the relay's SUBSCRIBE
+	// reached it is fetched into the cache (see fill). Set before run.
+	backfill bool
 
 	ready chan struct{} // closed once the upstream SUBSCRIBE was answered
 	err   error         // the upstream refusal, set before ready is closed
@@ -39,6 +44,7 @@ type track struct {
 	subs     map[*subscriber]struct{}
 	ended    bool
 	endErr   error
+	final    []*group      // the groups cached when the track ended, for subscribers still joining
 	snapshot []*subscriber // reused by offers
 }
 
@@ -68,12 +74,16 @@ func (t *track) run(sess *moqt.Session) {
 		up.Close()
 	}
 	t.r.log.Debug("upstream subscription open", "path", t.key.path, "track", t.key.name)
-	t.pump(up)
+	var ingest sync.WaitGroup
+	if info := up.Info(); t.backfill && info.ContentExists && !closing {
+		ingest.Go(func() { t.fill(sess, info.LatestGroup) })
+	}
+	t.pump(up, &ingest)
 }
 
-// pump ingests the upstream subscription's groups until it ends.
-func (t *track) pump(up *moqt.TrackReader) {
-	var ingest sync.WaitGroup
+// pump ingests the upstream subscription's groups until it ends; ingest
+// counts other ingestion in progress (fill), which the end waits for.
+func (t *track) pump(up *moqt.TrackReader, ingest *sync.WaitGroup) {
 	for {
 		gr, err := up.AcceptGroup(context.Background())
 		if err != nil {
@@ -81,11 +91,72 @@ func (t *track) pump(up *moqt.TrackReader) {
 			t.end(err)
 			return
 		}
-		ingest.Add(1)
-		go func() {
-			defer ingest.Done()
-			t.ingest(gr)
-		}()
+		ingest.Go(func() { t.ingest(gr) })
+	}
+}
+
+// fill fetches from the publisher the groups it wrote before the relay's
+// upstream SUBSCRIBE reached it, through latest (the SUBSCRIBE_OK's
+// largest group), at most CacheGroups of them, into the cache. It is run
+// only for a track whose first subscriber waited for the publisher: that
+// subscriber was there before any of the publisher's groups, so they are
+// all its own, but a SUBSCRIBE only delivers what is written after it
+// arrives, and a publisher that writes a few groups and ends the track at
+// once has nothing left to send.
+func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
+	start := moqt.GroupSequence(0)
+	if n := moqt.GroupSequence(t.r.cfg.CacheGroups); latest >= n {
+		start = latest - n + 1
+	}
+	fr, err := sess.Fetch(t.r.ctx, t.key.path, t.key.name, &moqt.FetchConfig{
+		Priority: 128, GroupOrder: moqt.GroupOrderAscending,
+		Start: moqt.Location{Group: start}, End: moqt.Location{Group: latest},
+	})
+	if err != nil {
+		t.r.log.Debug("backfill fetch refused", "path", t.key.path, "track", t.key.name, "err", err)
+		return
+	}
+	defer fr.Close()
+	type fetched struct {
+		id uint64
+		sg *subgroup // nil: not cached, the rest of it is skipped
+	}
+	var open []fetched // the subgroups of group cur
+	var cur moqt.GroupSequence
+	finish := func(err error) {
+		for _, f := range open {
+			if f.sg != nil {
+				f.sg.finish(err)
+			}
+		}
+		open = open[:0]
+	}
+	for {
+		o, err := fr.ReadObject()
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			finish(err)
+			return
+		}
+		if len(open) > 0 && o.Group != cur {
+			finish(nil)
+		}
+		cur = o.Group
+		t.r.stats.objectsIn.Add(1)
+		t.r.stats.bytesIn.Add(int64(o.Frame.Len()))
+		e := entry{obj: &o.Object, at: time.Now()}
+		i := slices.IndexFunc(open, func(f fetched) bool { return f.id == o.Subgroup })
+		if i < 0 {
+			sg := t.addSubgroup(o.Group, o.Subgroup, o.PublisherPriority, false, &e)
+			open = append(open, fetched{id: o.Subgroup, sg: sg})
+			continue
+		}
+		if sg := open[i].sg; sg != nil && (!t.account(sg.g, &e) || !sg.append(e.obj, e.at)) {
+			sg.finish(errEvicted)
+			open[i].sg = nil
+		}
 	}
 }
 
@@ -101,7 +172,7 @@ func (t *track) ingest(gr *moqt.GroupReader) {
 				err = nil
 			}
 			if sg == nil && err == nil {
-				sg = t.addSubgroup(gr, nil) // an empty subgroup is forwarded too
+				sg = t.addSubgroup(gr.GroupSequence(), gr.SubgroupID(), gr.PublisherPriority(), gr.Datagram(), nil) // an empty subgroup is forwarded too
 			}
 			if sg != nil {
 				sg.finish(err)
@@ -113,7 +184,7 @@ func (t *track) ingest(gr *moqt.GroupReader) {
 		st.bytesIn.Add(n)
 		e := entry{obj: o, at: time.Now()}
 		if sg == nil {
-			if sg = t.addSubgroup(gr, &e); sg == nil {
+			if sg = t.addSubgroup(gr.GroupSequence(), gr.SubgroupID(), gr.PublisherPriority(), gr.Datagram(), &e); sg == nil {
 				gr.CancelRead(moqt.GroupErrorCancelled)
 				return
 			}
@@ -130,16 +201,15 @@ func (t *track) ingest(gr *moqt.GroupReader) {
 // addSubgroup caches a new subgroup (with its first object, if any) and
 // offers it to the subscribers. It returns nil if the track ended or the
 // group is not cached.
-func (t *track) addSubgroup(gr *moqt.GroupReader, first *entry) *subgroup {
-	seq := gr.GroupSequence()
+func (t *track) addSubgroup(seq moqt.GroupSequence, id uint64, priority uint8, datagram bool, first *entry) *subgroup {
 	t.mu.Lock()
 	if t.ended {
 		t.mu.Unlock()
 		return nil
 	}
 	g := t.groupLocked(seq)
-	sg := newSubgroup(g, gr.SubgroupID(), gr.PublisherPriority())
-	sg.datagram = gr.Datagram()
+	sg := newSubgroup(g, id, priority)
+	sg.datagram = datagram
 	g.subgroups = append(g.subgroups, sg)
 	if first != nil {
 		sg.objs = append(sg.objs, *first)
@@ -261,16 +331,21 @@ func (t *track) newest() *group {
 // newest group when its SUBSCRIBE arrived) and every new subgroup.
 func (t *track) activate(s *subscriber, edge *group) error {
 	t.mu.Lock()
-	if t.ended {
-		t.mu.Unlock()
-		return t.endErr
-	}
 	s.setStart(edge)
-	t.subs[s] = struct{}{}
 	var cached []*subgroup
-	for _, g := range t.groups {
-		if !g.evicted {
+	ended, endErr := t.ended, t.endErr
+	if ended {
+		// The track ended before the subscriber got here: it still gets
+		// the groups it was entitled to, then PUBLISH_DONE.
+		for _, g := range t.final {
 			cached = append(cached, g.subgroups...)
+		}
+	} else {
+		t.subs[s] = struct{}{}
+		for _, g := range t.groups {
+			if !g.evicted {
+				cached = append(cached, g.subgroups...)
+			}
 		}
 	}
 	info := t.info
@@ -287,6 +362,9 @@ func (t *track) activate(s *subscriber, edge *group) error {
 	close(s.accepted)
 	for _, sg := range cached {
 		s.offer(sg)
+	}
+	if ended {
+		s.trackEnded(endErr)
 	}
 	return nil
 }
@@ -340,7 +418,11 @@ func (t *track) end(err error) {
 	for s := range t.subs {
 		subs = append(subs, s)
 	}
+	t.final = t.final[:0]
 	for _, g := range t.groups {
+		if !g.evicted {
+			t.final = append(t.final, g)
+		}
 		g.evicted = true // in-flight senders finish; the memory is no longer the cache's
 	}
 	r.stats.cacheBytes.Add(-t.bytes)
