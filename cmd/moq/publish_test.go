@@ -18,7 +18,7 @@ func TestPublishSubscribe(t *testing.T) {
 	pub.waitStderr(t, "publishing /live/x track chat")
 	sub := startTool(t, nil, "sub", "https://"+addr+"/", "--path", "/live/x", "--track", "chat", "--fingerprint", fp)
 	sub.waitStderr(t, "subscribed to /live/x track chat over webtransport")
-	raw := startTool(t, nil, "subscribe", "moqt://"+addr+"/", "--path", "/live/x", "--track", "chat", "--fingerprint", fp, "--frames", "raw", "--count", "3", "--reorder-window", "5s")
+	raw := startTool(t, nil, "subscribe", "moqt://"+addr+"/", "--path", "/live/x", "--track", "chat", "--fingerprint", fp, "--frames", "raw", "--count", "3")
 	raw.waitStderr(t, "subscribed")
 	if _, err := io.WriteString(w, in); err != nil {
 		t.Fatal(err)

@@ -268,9 +268,13 @@ func (o *orderedOutput) start(seq moqt.GroupSequence) bool {
 		// The first group to arrive need not be the first group sent.
 		o.started, o.cur, o.firstWait = true, seq, true
 		o.arm()
-	case !o.active && seq == o.cur:
+	case !o.active && seq == o.cur && !o.firstWait:
 		o.activate(seq)
 	case !o.active:
+		// While the first group is waited for, an earlier group that
+		// turns up does not end the wait: groups start here in no
+		// particular order (each reader is a goroutine of its own), so
+		// a still earlier one may be a moment behind.
 		o.arm()
 	}
 	return true
