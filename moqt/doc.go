@@ -99,4 +99,13 @@
 // Every protocol error closes only the offending session, with the draft-14
 // termination code (SessionError) and a reason; all queues are bounded by
 // Config fields.
+//
+// # Receivers
+//
+// The Track/Group/Frame API page this package follows lists value receivers
+// for TrackWriter.SubscribeID and Updated and TrackReader.Context and
+// SubscribeID. Here every method has a pointer receiver: the types carry
+// locks and atomics, which must not be copied (go vet's copylocks check),
+// and callers always hold a *TrackWriter or *TrackReader, so code written
+// against that page compiles unchanged.
 package moqt
