@@ -50,6 +50,21 @@ type datagramObject struct {
 	frame  *Frame
 }
 
+// startDatagramLoop starts the session's datagram loop once: when the
+// session first sends a request or accepts a PUBLISH. Datagrams only carry
+// objects of the session's own subscriptions, so until then the loop has
+// nothing to deliver, and a session that only serves subscribers (most of
+// a relay's) saves its goroutine. The trade-off: datagrams a peer sends
+// before that stay in quic-go's bounded datagram queue (the excess is
+// dropped, as datagrams may be), so a malformed one is only noticed once
+// the loop runs.
+func (s *Session) startDatagramLoop() {
+	s.dgramLoop.Do(func() {
+		s.wg.Add(1)
+		go s.datagramLoop()
+	})
+}
+
 // datagramLoop receives the session's datagrams. A malformed datagram
 // closes the session (PROTOCOL_VIOLATION); one for an unknown track alias
 // is dropped (a datagram is never worth holding).

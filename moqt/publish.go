@@ -235,6 +235,7 @@ func (s *Session) handlePublish(m *wire.Publish) error {
 	close(s.aliasMore)
 	s.aliasMore = make(chan struct{})
 	s.mu.Unlock()
+	s.startDatagramLoop()
 	s.send(&wire.PublishOK{
 		RequestID:  m.RequestID,
 		Forward:    true,

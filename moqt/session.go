@@ -63,7 +63,8 @@ type Session struct {
 	fetchPubs  map[uint64]*FetchWriter        // the peer's FETCHes
 	statusReqs map[uint64]chan<- wire.Message // our TRACK_STATUS requests
 
-	dgram datagramState // datagram groups received (datagram_reader.go)
+	dgram     datagramState // datagram groups received (datagram_reader.go)
+	dgramLoop sync.Once     // starts datagramLoop (startDatagramLoop)
 
 	goaway    chan struct{}
 	sched     *scheduler // nil with Config.DisableScheduler
@@ -120,10 +121,11 @@ func (s *Session) start() {
 			s.announceLocal(a)
 		}
 	}
-	s.wg.Add(3)
+	s.wg.Add(2)
 	go s.controlLoop()
 	go s.acceptUniLoop()
-	go s.datagramLoop() // datagram_reader.go
+	// The datagram loop starts with the session's first subscription
+	// (startDatagramLoop).
 	context.AfterFunc(s.conn.Context(), func() {
 		s.closeLocal(&SessionError{Code: ErrCodeNoError, Reason: "connection closed", Remote: true}, false)
 	})
@@ -311,6 +313,7 @@ func (s *Session) sendRequest(ctx context.Context, build func(id uint64) wire.Me
 		if s.nextReqID < s.peerMaxReqID {
 			id := s.nextReqID
 			s.mu.Unlock()
+			s.startDatagramLoop() // before the request: its answer may bring datagrams
 			m := build(id)
 			var err error
 			if s.wbuf, err = wire.AppendMessage(s.wbuf[:0], m, s.version); err != nil {

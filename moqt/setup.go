@@ -114,7 +114,7 @@ func serverSetup(ctx context.Context, conn transport.Conn, cfg *Config, log *slo
 	if err != nil {
 		return nil, err
 	}
-	s.ctrl, s.ctrlR = ctrl, bufio.NewReader(ctrl)
+	s.ctrl, s.ctrlR = ctrl, bufio.NewReaderSize(ctrl, ctrlReadBuffer)
 	m, _, err := wire.ReadMessage(s.ctrlR, s.version, nil)
 	if err != nil {
 		s.failErr(err)
@@ -207,7 +207,7 @@ func clientSetup(ctx context.Context, conn transport.Conn, cfg *Config, log *slo
 	if err != nil {
 		return nil, err
 	}
-	s.ctrl, s.ctrlR = ctrl, bufio.NewReader(ctrl)
+	s.ctrl, s.ctrlR = ctrl, bufio.NewReaderSize(ctrl, ctrlReadBuffer)
 	cs := &wire.ClientSetup{}
 	for _, v := range cfg.Versions {
 		cs.SupportedVersions = append(cs.SupportedVersions, wire.Version(v))
@@ -249,3 +249,9 @@ func clientSetup(ctx context.Context, conn transport.Conn, cfg *Config, log *slo
 }
 
 func (v Version) String() string { return fmt.Sprint(wire.Version(v)) }
+
+// ctrlReadBuffer sizes a session's control stream read buffer. Control
+// messages are small and rare, so a small buffer (bufio's default is 4 KiB)
+// costs a few more stream reads for a large message, and saves memory on
+// every session: a relay holds one per subscriber.
+const ctrlReadBuffer = 512

@@ -5,15 +5,16 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
+	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -31,6 +32,9 @@ const rawALPN = "moqgo-bench-raw"
 // writing the benchmark's groups to n connections directly. It prints the
 // address and the certificate fingerprint first.
 func serveChild(mode string, n int, paced bool) error {
+	if os.Getenv("MOQ_BENCH_HEAPPROFILE") != "" {
+		runtime.MemProfileRate = 512 // per-session structures are small
+	}
 	cert, err := devcert.New()
 	if err != nil {
 		return err
@@ -41,25 +45,27 @@ func serveChild(mode string, n int, paced bool) error {
 	}
 	defer pc.Close()
 	fmt.Printf("%s %s\n", pc.LocalAddr(), cert.Fingerprint())
+	if path := os.Getenv("MOQ_BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(profilePath(path, mode, paced))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	stdinClosed := make(chan struct{})
 	go func() {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		close(stdinClosed)
-	}()
-	if path := os.Getenv("MOQ_BENCH_HEAPPROFILE"); path != "" {
-		// The parent signals when the subscribers are connected and idle.
-		sig := make(chan os.Signal, 1)
-		signal.Notify(sig, syscall.SIGUSR1)
-		go func() {
-			for range sig {
-				if f, err := os.Create(path); err == nil {
-					runtime.GC()
-					_ = pprof.Lookup("heap").WriteTo(f, 0)
-					f.Close()
-				}
+		defer close(stdinClosed)
+		sc := bufio.NewScanner(os.Stdin)
+		for sc.Scan() {
+			if sc.Text() == "settle" {
+				settle(profilePath(os.Getenv("MOQ_BENCH_HEAPPROFILE"), mode, paced))
 			}
-		}()
-	}
+		}
+	}()
 	switch mode {
 	case "relay":
 		r := relay.New(relay.Config{WaitForPublisher: 10 * time.Second})
@@ -73,6 +79,38 @@ func serveChild(mode string, n int, paced bool) error {
 		return serveRaw(pc, cert, n, paced, stdinClosed)
 	}
 	return fmt.Errorf("unknown mode %q", mode)
+}
+
+// settle answers the parent's "settle": it collects garbage and returns
+// the freed memory to the OS, as an idle process does by itself within a
+// few minutes (forced GC and the background scavenger), so that the RSS
+// the parent reads next is what the live state costs, not handshake
+// garbage awaiting collection. With MOQ_BENCH_HEAPPROFILE it also writes
+// the heap profile to heapPath. It answers "settled".
+func settle(heapPath string) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	if os.Getenv("MOQ_BENCH_HEAPPROFILE") != "" {
+		if f, err := os.Create(heapPath); err == nil {
+			_ = pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}
+	if os.Getenv("MOQ_BENCH_MEMSTATS") != "" {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(os.Stderr, "fanout child: heap in use %d KiB, stacks %d KiB, goroutines %d, sys %d KiB\n",
+			ms.HeapInuse>>10, ms.StackInuse>>10, runtime.NumGoroutine(), ms.Sys>>10)
+	}
+	fmt.Println("settled")
+}
+
+// profilePath names a profile of one kind of run: path.mode[-paced].
+func profilePath(path, mode string, paced bool) string {
+	if paced {
+		return path + "." + mode + "-paced"
+	}
+	return path + "." + mode
 }
 
 // serveRaw accepts n connections, then writes the benchmark's groups to
@@ -172,6 +210,7 @@ type child struct {
 	stdin io.WriteCloser
 	addr  string
 	fp    string
+	lines chan string // the child's later output lines
 	done  chan error
 }
 
@@ -195,7 +234,7 @@ func startChild(mode string, n int, paced bool) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &child{cmd: p, stdin: iw, done: make(chan error, 1)}
+	c := &child{cmd: p, stdin: iw, lines: make(chan string, 16), done: make(chan error, 1)}
 	br := bufio.NewReader(pr)
 	line, err := br.ReadString('\n')
 	if err != nil {
@@ -207,11 +246,38 @@ func startChild(mode string, n int, paced bool) (*child, error) {
 		return nil, fmt.Errorf("child said %q: %w", line, err)
 	}
 	go func() {
-		_, _ = io.Copy(io.Discard, br)
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				break
+			}
+			select {
+			case c.lines <- strings.TrimSpace(l):
+			default:
+			}
+		}
 		_, err := p.Wait()
 		c.done <- err
 	}()
 	return c, nil
+}
+
+// settle has the child collect its garbage and return it to the OS (see
+// settle), so that its RSS is what its live state costs.
+func (c *child) settle() error {
+	if _, err := io.WriteString(c.stdin, "settle\n"); err != nil {
+		return err
+	}
+	for {
+		select {
+		case l := <-c.lines:
+			if l == "settled" {
+				return nil
+			}
+		case <-time.After(30 * time.Second):
+			return errors.New("child did not settle")
+		}
+	}
 }
 
 // stop ends the child (closing its standard input) and waits for it.

@@ -9,13 +9,22 @@
 //   - delivered throughput, unpaced (the publisher writes as fast as it
 //     can), for the relay and for raw quic-go;
 //   - the server process's CPU seconds per delivered GB;
-//   - the relay process's RSS, and its growth per idle subscriber;
+//   - the relay process's RSS, and its growth per idle subscriber, read
+//     from /proc once the relay has collected the handshakes' garbage and
+//     returned it to the OS (as an idle process does within minutes) and,
+//     in the "(unsettled)" column, right after the subscribers connected;
 //   - end-to-end latency p50/p99 at a paced 30 groups/s.
 //
 // Everything shares the machine's cores: the numbers compare the relay
 // with quic-go measured the same way in the same run, not with other
-// machines. MOQ_BENCH_HEAPPROFILE=file writes the relay's heap profile with
-// the subscribers connected and idle (the last N's run wins).
+// machines. The subscribers and the publisher run in this process, the
+// measured server in a child (this binary re-executed with -serve), so its
+// CPU and RSS are the server's alone. MOQ_BENCH_MEMSTATS=1 prints the
+// relay's heap, stack and goroutine figures as it settles;
+// MOQ_BENCH_HEAPPROFILE=file writes the relay's heap profile with
+// the subscribers connected and idle, MOQ_BENCH_CPUPROFILE=file the server
+// processes' CPU profiles, to file.relay, file.relay-paced, file.raw and
+// file.raw-paced (the last N's run wins).
 package main
 
 import (

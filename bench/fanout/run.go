@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -54,12 +53,15 @@ func (s *sink) percentiles() (p50, p99 time.Duration) {
 
 // measure is one run's figures.
 type measure struct {
-	mbps      float64 // delivered MB/s, all subscribers together
-	cpuPerGB  float64 // server CPU seconds per delivered GB
-	rss       int64   // server RSS at the end of the window
-	idlePer   int64   // server RSS growth per idle subscriber (relay only)
-	p50, p99  time.Duration
-	delivered int64
+	mbps     float64 // delivered MB/s, all subscribers together
+	cpuPerGB float64 // server CPU seconds per delivered GB
+	rss      int64   // server RSS at the end of the window
+	idlePer  int64   // server RSS growth per idle subscriber, settled (relay only)
+	// idlePerUnsettled is idlePer with the handshakes' garbage not
+	// collected yet.
+	idlePerUnsettled int64
+	p50, p99         time.Duration
+	delivered        int64
 }
 
 // window measures the sink and the child's CPU over d.
@@ -87,6 +89,19 @@ func window(s *sink, c *child, d time.Duration) (measure, error) {
 	}
 	m.p50, m.p99 = s.percentiles()
 	return m, nil
+}
+
+// rssPair returns the child's RSS as it is, then once settled (garbage
+// collected and returned to the OS).
+func rssPair(c *child) (now, settled int64, err error) {
+	if _, now, err = procStats(c.cmd.Pid); err != nil {
+		return 0, 0, err
+	}
+	if err = c.settle(); err != nil {
+		return 0, 0, err
+	}
+	_, settled, err = procStats(c.cmd.Pid)
+	return now, settled, err
 }
 
 // procStats returns a process's CPU seconds (user + system) and RSS.
@@ -173,7 +188,7 @@ func parallel(n int, f func(i int) error) error {
 
 // runRelay measures n subscribers through a relay process.
 func runRelay(n int, paced bool, d time.Duration) (measure, error) {
-	c, err := startChild("relay", 0, false)
+	c, err := startChild("relay", 0, paced)
 	if err != nil {
 		return measure{}, err
 	}
@@ -189,7 +204,7 @@ func runRelay(n int, paced bool, d time.Duration) (measure, error) {
 		return measure{}, err
 	}
 	defer pub.Close() // the client session announces /bench itself
-	_, rss0, err := procStats(c.cmd.Pid)
+	rss0, rss0Settled, err := rssPair(c)
 	if err != nil {
 		return measure{}, err
 	}
@@ -224,16 +239,14 @@ func runRelay(n int, paced bool, d time.Duration) (measure, error) {
 	if err != nil {
 		return measure{}, err
 	}
-	_, rssIdle, err := procStats(c.cmd.Pid)
+	rssIdle, rssIdleSettled, err := rssPair(c)
 	if err != nil {
 		return measure{}, err
 	}
-	if os.Getenv("MOQ_BENCH_HEAPPROFILE") != "" { // the relay's heap with n idle subscribers
-		_ = c.cmd.Signal(syscall.SIGUSR1)
-	}
 	close(start)
 	m, err := window(s, c, d)
-	m.idlePer = (rssIdle - rss0) / int64(n)
+	m.idlePer = (rssIdleSettled - rss0Settled) / int64(n)
+	m.idlePerUnsettled = (rssIdle - rss0) / int64(n)
 	return m, err
 }
 
@@ -323,7 +336,7 @@ func readRaw(ctx context.Context, qc *quic.Conn, s *sink) {
 func run(counts []int, d time.Duration) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(os.Stdout, "fan-out: 1 publisher -> N subscribers over loopback, groups of %d x %d B frames; window %v after %v warm-up\n", framesPerGroup, frameSize, d, warmup)
-	fmt.Fprintln(w, "N\trelay MB/s\traw MB/s\tratio\trelay CPU s/GB\traw CPU s/GB\trelay RSS MiB\tRSS/idle sub KiB\tp50 @30g/s\tp99 @30g/s\traw p50\traw p99\t")
+	fmt.Fprintln(w, "N\trelay MB/s\traw MB/s\tratio\trelay CPU s/GB\traw CPU s/GB\trelay RSS MiB\tRSS/idle sub KiB\t(unsettled)\tp50 @30g/s\tp99 @30g/s\traw p50\traw p99\t")
 	for _, n := range counts {
 		fmt.Fprintf(os.Stderr, "fanout: N=%d...\n", n)
 		rt, err := runRelay(n, false, d)
@@ -346,8 +359,8 @@ func run(counts []int, d time.Duration) error {
 		if raw.mbps > 0 {
 			ratio = rt.mbps / raw.mbps
 		}
-		fmt.Fprintf(w, "%d\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t\n", n, rt.mbps, raw.mbps, ratio,
-			rt.cpuPerGB, raw.cpuPerGB, float64(rt.rss)/(1<<20), float64(rl.idlePer)/1024,
+		fmt.Fprintf(w, "%d\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t\n", n, rt.mbps, raw.mbps, ratio,
+			rt.cpuPerGB, raw.cpuPerGB, float64(rt.rss)/(1<<20), float64(rl.idlePer)/1024, float64(rl.idlePerUnsettled)/1024,
 			ms(rl.p50), ms(rl.p99), ms(rawl.p50), ms(rawl.p99))
 	}
 	return w.Flush()
