@@ -39,7 +39,6 @@ func (tw *TrackWriter) OpenDatagramGroup(seq GroupSequence) (*GroupWriter, error
 	}
 	gw := newGroupWriter(tw, nil, seq, 0, tw.sess.cfg.DefaultPublisherPriority)
 	gw.dg = &datagramSender{}
-	gw.buf = gw.small[:0]
 	return gw, nil
 }
 
@@ -66,12 +65,14 @@ func (gw *GroupWriter) writeDatagram(id uint64, status ObjectStatus, exts []Exte
 		Payload:       p,
 		StatusPresent: status != StatusNormal,
 	}
+	b := scratchBufs.Get().(*[]byte) // SendDatagram copies it
+	defer scratchBufs.Put(b)
 	var err error
-	if gw.buf, err = wire.AppendDatagram(gw.buf[:0], &d, gw.tw.sess.version); err != nil {
+	if *b, err = wire.AppendDatagram((*b)[:0], &d, gw.tw.sess.version); err != nil {
 		return err
 	}
-	if gw.dg.max == 0 || len(gw.buf) <= gw.dg.max {
-		err = gw.tw.sess.conn.SendDatagram(gw.buf)
+	if gw.dg.max == 0 || len(*b) <= gw.dg.max {
+		err = gw.tw.sess.conn.SendDatagram(*b)
 		var tooLarge *transport.DatagramTooLargeError
 		if !errors.As(err, &tooLarge) {
 			if err != nil {
@@ -143,12 +144,14 @@ func (gw *GroupWriter) closeDatagrams() error {
 		},
 		StatusPresent: true,
 	}
+	b := scratchBufs.Get().(*[]byte) // SendDatagram copies it
 	var err error
-	if gw.buf, err = wire.AppendDatagram(gw.buf[:0], &d, gw.tw.sess.version); err == nil {
-		if err = gw.tw.sess.conn.SendDatagram(gw.buf); err != nil {
+	if *b, err = wire.AppendDatagram((*b)[:0], &d, gw.tw.sess.version); err == nil {
+		if err = gw.tw.sess.conn.SendDatagram(*b); err != nil {
 			err = gw.writeErr(err)
 		}
 	}
+	scratchBufs.Put(b)
 	gw.dg.mu.Lock()
 	st := gw.dg.stream
 	gw.dg.mu.Unlock()

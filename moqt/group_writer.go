@@ -14,6 +14,11 @@ import (
 // GroupWriter writes the objects of one subgroup of a group, in order, on
 // its own stream. Close ends the subgroup (FIN); CancelWrite abandons it
 // (stream reset).
+//
+// A GroupWriter is allocated per group, so it is kept small: it holds the
+// headers it writes (the payload is joined to them by the stream, see
+// writeJoined and schedStream.writeObject), and what few groups use (a
+// Context, datagram state) hangs off pointers.
 type GroupWriter struct {
 	tw       *TrackWriter
 	st       transport.SendStream
@@ -25,35 +30,59 @@ type GroupWriter struct {
 
 	mu      sync.Mutex // serializes writes
 	sw      wire.SubgroupWriter
-	obj     wire.Object
-	buf     []byte
+	buf     []byte // headers: backed by small unless extensions are long
 	ext     []byte
 	nextID  uint64
 	pending int // bytes of header in buf not written yet
 
-	dg *datagramSender // datagram delivery (datagram_writer.go); st is nil
-	ss schedStream     // st, unless the scheduler is disabled
+	dg  *datagramSender // datagram delivery (datagram_writer.go); st is nil
+	ctx atomic.Pointer[groupContext]
+	ss  schedStream // st, unless the scheduler is disabled
 
-	cmu    sync.Mutex      // guards ctx and cancel
-	ctx    context.Context // created on demand by Context
-	cancel context.CancelFunc
-
-	// small backs buf while objects are small, so that a group of small
-	// objects needs no buffer allocation of its own.
+	// small backs buf: a subgroup header and an object header without
+	// extensions fit.
 	small [smallBuf]byte
 }
 
-// smallBuf is the inline write buffer of a GroupWriter: a subgroup header,
-// an object header and a payload of about 200 bytes (audio, chat,
-// telemetry) go out in one write without allocating.
-const smallBuf = 256
+// groupContext is a GroupWriter's Context, created on demand.
+type groupContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// smallBuf is the inline header buffer of a GroupWriter: a subgroup header
+// (at most 26 bytes) and an object header without extensions (at most 32).
+const smallBuf = 64
+
+// scratchBufs are buffers that join a header and a small payload into one
+// write where no longer-lived buffer is at hand (streams without the
+// scheduler, datagrams). quic-go copies what it is handed, so a buffer is
+// free again when the write returns.
+var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1536); return &b }}
+
+// writeJoined writes hdr and payload to st: in one write, joined in a
+// scratch buffer, if payload is at most maxInline bytes.
+func writeJoined(st transport.SendStream, hdr, payload []byte) error {
+	if len(payload) > maxInline {
+		if _, err := st.Write(hdr); err != nil {
+			return err
+		}
+		_, err := st.Write(payload)
+		return err
+	}
+	b := scratchBufs.Get().(*[]byte)
+	*b = append(append((*b)[:0], hdr...), payload...)
+	_, err := st.Write(*b)
+	scratchBufs.Put(b)
+	return err
+}
 
 // maxCoalesce is the largest payload a FetchWriter copies next to its
 // header so that both go out in one stream write.
 const maxCoalesce = 16 << 10
 
-// maxInline is the largest payload a GroupWriter copies next to its
-// header. quic-go copies a write that fits its packet buffer (1452 bytes)
+// maxInline is the largest payload copied next to its header (by the
+// scheduler, or into a scratch buffer) so that both go out in one write. quic-go copies a write that fits its packet buffer (1452 bytes)
 // anyway, so below this a second copy costs less than a stream write of
 // its own; larger payloads are never copied: the scheduler queues a
 // reference to the Frame (which is immutable), and quic-go packs it
@@ -80,10 +109,9 @@ func newGroupWriter(tw *TrackWriter, st transport.SendStream, seq GroupSequence,
 }
 
 // writeHeader prepares the subgroup header; it goes out with the first
-// object (or on Close), saving a stream write per group.
+// object (or on Close), saving a stream write per group. It is called
+// before gw is shared, so it takes no lock.
 func (gw *GroupWriter) writeHeader() error {
-	gw.mu.Lock()
-	defer gw.mu.Unlock()
 	var err error
 	gw.buf, err = gw.sw.AppendHeader(gw.small[:0])
 	gw.pending = len(gw.buf)
@@ -102,15 +130,21 @@ func (gw *GroupWriter) PublisherPriority() uint8 { return gw.priority }
 // Context returns a context canceled when the group is closed or canceled,
 // or the subscription ends.
 func (gw *GroupWriter) Context() context.Context {
-	gw.cmu.Lock()
-	defer gw.cmu.Unlock()
-	if gw.ctx == nil {
-		gw.ctx, gw.cancel = context.WithCancel(gw.tw.ctx)
-		if gw.done.Load() {
-			gw.cancel()
-		}
+	if c := gw.ctx.Load(); c != nil {
+		return c.ctx
 	}
-	return gw.ctx
+	c := new(groupContext)
+	c.ctx, c.cancel = context.WithCancel(gw.tw.ctx)
+	if !gw.ctx.CompareAndSwap(nil, c) {
+		c.cancel()
+		return gw.ctx.Load().ctx
+	}
+	// done is set before finished loads gw.ctx: either finished sees c,
+	// or this sees done.
+	if gw.done.Load() {
+		c.cancel()
+	}
+	return c.ctx
 }
 
 // WriteFrame writes f as the next object (the next Object ID). While the
@@ -152,7 +186,7 @@ func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extens
 	if gw.dg != nil {
 		return gw.writeDatagram(id, status, exts, p)
 	}
-	gw.obj = wire.Object{
+	obj := wire.Object{
 		GroupID:       uint64(gw.seq),
 		SubgroupID:    gw.subgroup,
 		ObjectID:      id,
@@ -160,18 +194,14 @@ func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extens
 		Extensions:    gw.ext,
 		PayloadLength: uint64(len(p)),
 	}
-	if gw.buf, err = gw.sw.AppendObject(gw.buf[:gw.pending], &gw.obj); err != nil {
+	if gw.buf, err = gw.sw.AppendObject(gw.buf[:gw.pending], &obj); err != nil {
 		return err
 	}
 	gw.pending = 0
-	if len(p) <= maxInline {
-		gw.buf = append(gw.buf, p...)
-		p = nil
-	}
 	if gw.st == &gw.ss {
 		err = gw.ss.writeObject(gw.buf, p)
-	} else if _, err = gw.st.Write(gw.buf); err == nil && len(p) > 0 {
-		_, err = gw.st.Write(p)
+	} else {
+		err = writeJoined(gw.st, gw.buf, p)
 	}
 	if err != nil {
 		return gw.writeErr(err)
@@ -221,11 +251,9 @@ func (gw *GroupWriter) abort(code GroupErrorCode) {
 // finished releases what an open group holds, once it is closed or
 // canceled.
 func (gw *GroupWriter) finished() {
-	gw.cmu.Lock()
-	if gw.cancel != nil {
-		gw.cancel()
+	if c := gw.ctx.Load(); c != nil {
+		c.cancel()
 	}
-	gw.cmu.Unlock()
 	gw.tw.removeGroup(gw)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/moqgo/moqgo/internal/transport"
@@ -25,6 +26,8 @@ type scheduler struct {
 	ctx   context.Context
 	limit int // bytes buffered per subscription (Config.SendBuffer)
 
+	alive atomic.Bool // running, readable without s.mu
+
 	mu      sync.Mutex
 	ready   []*schedStream // streams with pending bytes
 	tracks  map[*TrackWriter]*schedTrack
@@ -34,7 +37,9 @@ type scheduler struct {
 	wake    chan struct{} // wakes the sender when ready grows or busy ends
 	space   chan struct{} // closed when buffer space frees; nil if nobody waits
 
-	iov [][]byte // the sender's current chunk, in pieces
+	// Owned by whoever set busy (the sender or a direct write):
+	iov     [][]byte // the sender's current chunk, in pieces
+	scratch []byte   // a direct write's header and small payload, joined
 }
 
 // schedTrack is a subscription's scheduling state.
@@ -77,59 +82,58 @@ func (g *schedSeg) len() int {
 // pooled buffer (consecutive ones share a segment), while payloads, which
 // are immutable Frames, are only referenced: fan-out of a Frame to many
 // subscriptions queues no copy of it (see writeObject).
+//
+// It is embedded in its GroupWriter, so it holds only what every stream
+// needs: the queue itself (schedBuf) is taken from a pool on the first
+// write that queues, so a group sent by one direct write (a small object
+// per group) never touches it.
 type schedStream struct {
 	s        *scheduler
 	st       transport.SendStream
 	tr       *schedTrack
 	group    uint64
 	subgroup uint64
-	prio     uint8
 
 	// guarded by s.mu
-	pooled   *schedBuf // where buf, segs and marks came from
-	buf      []byte    // copied bytes (headers), referenced by segs
-	segs     []schedSeg
-	seg      int         // first pending segment: segs[seg:]
-	head     int         // bytes of segs[seg] already sent
-	marks    []schedMark // pending writes are marks[mark:]
-	mark     int
+	pooled   *schedBuf     // the queue; nil until a write queues
 	queued   int           // stream offset after the last queued byte
 	sentOff  int           // stream offset after the last byte sent
 	idx      int           // index in s.ready, -1 if not there
-	writing  bool          // the sender is writing pending bytes unlocked
-	partial  bool          // a write (object) is partly sent
-	fin      bool          // Close called: FIN once drained
-	closing  bool          // fin with bytes pending: counted in tr.closing
-	started  bool          // written to: later writes queue, to be sent in chunks
-	done     bool          // no more writes: finished, reset or failed
+	deadline int64         // Unix nanoseconds bounding a wait for space; 0 for none
 	ended    chan struct{} // closed when done; nil if nobody waits
 	err      error
-	deadline time.Time
+	prio     uint8
+	writing  bool // the sender is writing pending bytes unlocked
+	partial  bool // a write (object) is partly sent
+	fin      bool // Close called: FIN once drained
+	closing  bool // fin with bytes pending: counted in tr.closing
+	started  bool // written to: later writes queue, to be sent in chunks
+	done     bool // no more writes: finished, reset or failed
 }
 
-// schedBuf is a stream's queue storage, recycled when the stream ends so
-// that a group per stream costs no allocation in steady state.
+// schedBuf is a stream's queue, recycled when the stream ends so that a
+// group per stream costs no allocation in steady state. Guarded by s.mu.
 type schedBuf struct {
-	b     []byte
+	buf   []byte // copied bytes (headers), referenced by segs
 	segs  []schedSeg
-	marks []schedMark
+	seg   int         // first pending segment: segs[seg:]
+	head  int         // bytes of segs[seg] already sent
+	marks []schedMark // pending writes are marks[mark:]
+	mark  int
 }
 
-var schedBufs = sync.Pool{New: func() any { return &schedBuf{b: make([]byte, 0, 512)} }}
+var schedBufs = sync.Pool{New: func() any { return &schedBuf{buf: make([]byte, 0, 512)} }}
 
-// release recycles the queue storage of an ended stream. Called with s.mu
-// held.
+// release recycles the queue of an ended stream. Called with s.mu held.
 func (ss *schedStream) release() {
 	if ss.writing {
 		return // the sender releases it when its write returns
 	}
-	if ss.pooled != nil {
-		clear(ss.segs) // drop the payload references
-		ss.pooled.b, ss.pooled.segs, ss.pooled.marks = ss.buf[:0], ss.segs[:0], ss.marks[:0]
-		schedBufs.Put(ss.pooled)
+	if q := ss.pooled; q != nil {
+		q.empty()
+		schedBufs.Put(q)
+		ss.pooled = nil
 	}
-	ss.pooled, ss.buf, ss.segs, ss.marks = nil, nil, nil, nil
-	ss.seg, ss.head, ss.mark = 0, 0, 0
 }
 
 // pending returns the bytes queued and not sent yet.
@@ -137,42 +141,42 @@ func (ss *schedStream) pending() int { return ss.queued - ss.sentOff }
 
 // empty forgets the sent segments once nothing is pending, keeping the
 // storage. Called with s.mu held, while the sender is not writing.
-func (ss *schedStream) empty() {
-	clear(ss.segs)
-	ss.buf, ss.segs, ss.marks = ss.buf[:0], ss.segs[:0], ss.marks[:0]
-	ss.seg, ss.head, ss.mark = 0, 0, 0
+func (q *schedBuf) empty() {
+	clear(q.segs) // drop the payload references
+	q.buf, q.segs, q.marks = q.buf[:0], q.segs[:0], q.marks[:0]
+	q.seg, q.head, q.mark = 0, 0, 0
 }
 
 // compact moves the pending segments and marks to the front of their
 // arrays once the sent ones make up half of them, so that a stream that
 // never drains does not grow them. Called with s.mu held, while the
 // sender is not writing.
-func (ss *schedStream) compact() {
-	if ss.seg > 0 && 2*ss.seg >= len(ss.segs) {
-		n := copy(ss.segs, ss.segs[ss.seg:])
-		clear(ss.segs[n:])
-		ss.segs, ss.seg = ss.segs[:n], 0
+func (q *schedBuf) compact() {
+	if q.seg > 0 && 2*q.seg >= len(q.segs) {
+		n := copy(q.segs, q.segs[q.seg:])
+		clear(q.segs[n:])
+		q.segs, q.seg = q.segs[:n], 0
 		// The buffer's bytes before the first pending copied segment
 		// are sent.
-		lo := len(ss.buf)
-		for i := range ss.segs {
-			if g := &ss.segs[i]; g.ref == nil {
+		lo := len(q.buf)
+		for i := range q.segs {
+			if g := &q.segs[i]; g.ref == nil {
 				lo = g.lo
 				break
 			}
 		}
 		if lo > 0 {
-			ss.buf = ss.buf[:copy(ss.buf, ss.buf[lo:])]
-			for i := range ss.segs {
-				if g := &ss.segs[i]; g.ref == nil {
+			q.buf = q.buf[:copy(q.buf, q.buf[lo:])]
+			for i := range q.segs {
+				if g := &q.segs[i]; g.ref == nil {
 					g.lo -= lo
 					g.hi -= lo
 				}
 			}
 		}
 	}
-	if ss.mark > 0 && 2*ss.mark >= len(ss.marks) {
-		ss.marks, ss.mark = ss.marks[:copy(ss.marks, ss.marks[ss.mark:])], 0
+	if q.mark > 0 && 2*q.mark >= len(q.marks) {
+		q.marks, q.mark = q.marks[:copy(q.marks, q.marks[q.mark:])], 0
 	}
 }
 
@@ -187,28 +191,45 @@ func newScheduler(ctx context.Context, cfg *Config) *scheduler {
 
 // open makes ss, which lives in its GroupWriter so that a group costs no
 // allocation of its own, a scheduled wrapper of st, a new subgroup stream
-// of tw.
-func (s *scheduler) open(ss *schedStream, tw *TrackWriter, st transport.SendStream, group, subgroup uint64, prio uint8) {
+// of tw. tr is tw's scheduling state if the caller knows it (see track),
+// else nil. Once the sender runs and tr is known, it takes no lock: ss is
+// not shared yet.
+func (s *scheduler) open(ss *schedStream, tw *TrackWriter, tr *schedTrack, st transport.SendStream, group, subgroup uint64, prio uint8) {
 	st.SetPriority(dataUrgency)
-	s.mu.Lock()
-	tr := s.tracks[tw]
 	if tr == nil {
-		s.mu.Unlock()
-		cfg := tw.TrackConfig() // tw.mu is never taken under s.mu
-		s.mu.Lock()
-		if tr = s.tracks[tw]; tr == nil {
-			tr = &schedTrack{}
-			tr.apply(cfg)
-			s.tracks[tw] = tr
-			context.AfterFunc(tw.ctx, func() { s.forget(tw) })
-		}
+		tr = s.track(tw)
 	}
-	if !s.running {
-		s.running = true
-		go s.run()
+	if !s.alive.Load() {
+		s.mu.Lock()
+		if !s.running {
+			s.running = true
+			s.alive.Store(true)
+			go s.run()
+		}
+		s.mu.Unlock()
 	}
 	*ss = schedStream{s: s, st: st, tr: tr, group: group, subgroup: subgroup, prio: prio, idx: -1}
+}
+
+// track returns tw's scheduling state, creating it on first use. The
+// TrackWriter keeps the pointer, so that only its first group looks it up.
+func (s *scheduler) track(tw *TrackWriter) *schedTrack {
+	s.mu.Lock()
+	tr := s.tracks[tw]
 	s.mu.Unlock()
+	if tr != nil {
+		return tr
+	}
+	cfg := tw.TrackConfig() // tw.mu is never taken under s.mu
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tr = s.tracks[tw]; tr == nil {
+		tr = &schedTrack{}
+		tr.apply(cfg)
+		s.tracks[tw] = tr
+		context.AfterFunc(tw.ctx, func() { s.forget(tw) })
+	}
+	return tr
 }
 
 func (tr *schedTrack) apply(c *TrackConfig) {
@@ -301,7 +322,7 @@ func (s *scheduler) pick(now time.Time) *schedStream {
 	var best *schedStream
 	for i := len(s.ready) - 1; i >= 0; i-- {
 		ss := s.ready[i]
-		if t := ss.tr.timeout; t > 0 && !ss.writing && ss.mark < len(ss.marks) && now.Sub(ss.marks[ss.mark].at) > t {
+		if t := ss.tr.timeout; t > 0 && !ss.writing && ss.pooled.overdue(now, t) {
 			s.drop(ss, GroupErrorDeliveryTimeout)
 			continue
 		}
@@ -310,6 +331,12 @@ func (s *scheduler) pick(now time.Time) *schedStream {
 		}
 	}
 	return best
+}
+
+// overdue reports whether the oldest pending write of q waited longer
+// than t.
+func (q *schedBuf) overdue(now time.Time, t time.Duration) bool {
+	return q != nil && q.mark < len(q.marks) && now.Sub(q.marks[q.mark].at) > t
 }
 
 // run is the sender: it writes the best stream's next chunk, one chunk at
@@ -329,6 +356,7 @@ func (s *scheduler) run() {
 			case <-s.ctx.Done():
 				s.mu.Lock()
 				s.running = false
+				s.alive.Store(false)
 				for len(s.ready) > 0 {
 					s.drop(s.ready[0], GroupErrorSessionClosed)
 				}
@@ -342,7 +370,7 @@ func (s *scheduler) run() {
 		ss.tr.served = s.stamp
 		ss.writing = true
 		s.busy = true
-		iov := ss.chunk(s.iov[:0])
+		iov := ss.pooled.chunk(s.iov[:0])
 		s.mu.Unlock()
 		n, err := writev(ss.st, iov)
 		clear(iov) // drop the payload references
@@ -361,7 +389,7 @@ func (s *scheduler) run() {
 			s.drop(ss, 0)
 		case ss.pending() == 0:
 			s.unready(ss)
-			ss.empty()
+			ss.pooled.empty()
 			if ss.fin {
 				ss.end()
 				ss.release()
@@ -377,18 +405,18 @@ func (s *scheduler) run() {
 // maxIov bounds the pieces of one chunk.
 const maxIov = 32
 
-// chunk appends to iov the next at most schedChunk pending bytes of ss:
+// chunk appends to iov the next at most schedChunk pending bytes of q:
 // pieces of its buffer and of the payloads it references, unchanged until
 // the sender is done with them. Called with s.mu held.
-func (ss *schedStream) chunk(iov [][]byte) [][]byte {
-	left, head := schedChunk, ss.head
-	for i := ss.seg; i < len(ss.segs) && left > 0 && len(iov) < maxIov; i++ {
-		g := &ss.segs[i]
+func (q *schedBuf) chunk(iov [][]byte) [][]byte {
+	left, head := schedChunk, q.head
+	for i := q.seg; i < len(q.segs) && left > 0 && len(iov) < maxIov; i++ {
+		g := &q.segs[i]
 		var b []byte
 		if g.ref != nil {
 			b = g.ref[head:]
 		} else {
-			b = ss.buf[g.lo+head : g.hi]
+			b = q.buf[g.lo+head : g.hi]
 		}
 		b = b[:min(len(b), left)]
 		iov = append(iov, b)
@@ -416,24 +444,25 @@ func writev(st transport.SendStream, iov [][]byte) (int, error) {
 func (s *scheduler) sent(ss *schedStream, n int) {
 	ss.sentOff += n
 	ss.tr.buffered -= n
+	q := ss.pooled
 	for left := n; left > 0; {
-		g := &ss.segs[ss.seg]
-		if rest := g.len() - ss.head; left < rest {
-			ss.head += left
+		g := &q.segs[q.seg]
+		if rest := g.len() - q.head; left < rest {
+			q.head += left
 			break
 		} else {
 			left -= rest
 		}
 		*g = schedSeg{} // drop the payload reference
-		ss.seg++
-		ss.head = 0
+		q.seg++
+		q.head = 0
 	}
-	i := ss.mark
-	for i < len(ss.marks) && ss.marks[i].end <= ss.sentOff {
+	i := q.mark
+	for i < len(q.marks) && q.marks[i].end <= ss.sentOff {
 		i++
 	}
-	ss.partial = n > 0 && (i == ss.mark || ss.marks[i-1].end != ss.sentOff)
-	ss.mark = i
+	ss.partial = n > 0 && (i == q.mark || q.marks[i-1].end != ss.sentOff)
+	q.mark = i
 	s.freed()
 }
 
@@ -503,9 +532,10 @@ func (ss *schedStream) Write(p []byte) (int, error) {
 }
 
 // writeObject queues an object: a copy of its header hdr (which the caller
-// reuses) and a reference to its payload, which must not change until it
-// is sent: it is a Frame's, and Frames are immutable. Like Write, it waits
-// while the subscription's buffer is full.
+// reuses) and its payload, which must not change until it is sent: it is
+// a Frame's, and Frames are immutable. A payload of at most maxInline
+// bytes is copied next to the header, a larger one only referenced. Like
+// Write, it waits while the subscription's buffer is full.
 func (ss *schedStream) writeObject(hdr, payload []byte) error {
 	s := ss.s
 	size := len(hdr) + len(payload)
@@ -519,7 +549,7 @@ func (ss *schedStream) writeObject(hdr, payload []byte) error {
 			}
 			return err
 		}
-		if !ss.started && !s.busy && len(s.ready) == 0 && size <= schedChunk && ss.deadline.IsZero() {
+		if !ss.started && !s.busy && len(s.ready) == 0 && size <= schedChunk && ss.deadline == 0 {
 			ss.started = true
 			return ss.writeDirect(hdr, payload)
 		}
@@ -532,26 +562,21 @@ func (ss *schedStream) writeObject(hdr, payload []byte) error {
 		}
 	}
 	ss.started = true
-	if ss.pooled == nil {
-		ss.pooled = schedBufs.Get().(*schedBuf)
-		ss.buf, ss.segs, ss.marks = ss.pooled.b, ss.pooled.segs, ss.pooled.marks
+	q := ss.pooled
+	if q == nil {
+		q = schedBufs.Get().(*schedBuf)
+		ss.pooled = q
 	} else if !ss.writing {
-		ss.compact()
+		q.compact()
 	}
-	if len(hdr) > 0 {
-		lo := len(ss.buf)
-		ss.buf = append(ss.buf, hdr...)
-		if n := len(ss.segs); n > ss.seg && ss.segs[n-1].ref == nil && ss.segs[n-1].hi == lo {
-			ss.segs[n-1].hi = len(ss.buf) // extends the last copied segment
-		} else {
-			ss.segs = append(ss.segs, schedSeg{lo: lo, hi: len(ss.buf)})
-		}
-	}
-	if len(payload) > 0 {
-		ss.segs = append(ss.segs, schedSeg{ref: payload})
+	if len(payload) <= maxInline {
+		q.copy(hdr, payload)
+	} else {
+		q.copy(hdr, nil)
+		q.segs = append(q.segs, schedSeg{ref: payload})
 	}
 	ss.queued += size
-	ss.marks = append(ss.marks, schedMark{end: ss.queued, at: time.Now()})
+	q.marks = append(q.marks, schedMark{end: ss.queued, at: time.Now()})
 	ss.tr.buffered += size
 	if ss.idx < 0 {
 		ss.idx = len(s.ready)
@@ -563,6 +588,21 @@ func (ss *schedStream) writeObject(hdr, payload []byte) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// copy queues a copy of a and b, extending the last segment if it is a
+// copied one.
+func (q *schedBuf) copy(a, b []byte) {
+	if len(a)+len(b) == 0 {
+		return
+	}
+	lo := len(q.buf)
+	q.buf = append(append(q.buf, a...), b...)
+	if n := len(q.segs); n > q.seg && q.segs[n-1].ref == nil && q.segs[n-1].hi == lo {
+		q.segs[n-1].hi = len(q.buf) // extends the last copied segment
+	} else {
+		q.segs = append(q.segs, schedSeg{lo: lo, hi: len(q.buf)})
+	}
 }
 
 // writeDirect writes hdr and payload straight to the transport from the
@@ -577,11 +617,19 @@ func (ss *schedStream) writeDirect(hdr, payload []byte) error {
 	s.busy = true
 	s.mu.Unlock()
 	var err error
-	if len(hdr) > 0 {
-		_, err = ss.st.Write(hdr)
-	}
-	if err == nil && len(payload) > 0 {
-		_, err = ss.st.Write(payload)
+	if len(payload) <= maxInline {
+		// One transport write: quic-go copies a write this small anyway.
+		s.scratch = append(append(s.scratch[:0], hdr...), payload...)
+		if len(s.scratch) > 0 {
+			_, err = ss.st.Write(s.scratch)
+		}
+	} else {
+		if len(hdr) > 0 {
+			_, err = ss.st.Write(hdr)
+		}
+		if err == nil {
+			_, err = ss.st.Write(payload)
+		}
 	}
 	s.mu.Lock()
 	s.busy = false
@@ -609,8 +657,8 @@ func (ss *schedStream) waitSpace() error {
 	space, deadline := s.space, ss.deadline
 	s.mu.Unlock()
 	var timeout <-chan time.Time
-	if !deadline.IsZero() {
-		t := time.NewTimer(time.Until(deadline))
+	if deadline != 0 {
+		t := time.NewTimer(time.Until(time.Unix(0, deadline)))
 		defer t.Stop()
 		timeout = t.C
 	}
@@ -702,8 +750,12 @@ func (ss *schedStream) CancelWrite(code uint64) {
 
 // SetWriteDeadline bounds how long Write waits for buffer space.
 func (ss *schedStream) SetWriteDeadline(t time.Time) error {
+	var d int64
+	if !t.IsZero() {
+		d = max(t.UnixNano(), 1)
+	}
 	ss.s.mu.Lock()
-	ss.deadline = t
+	ss.deadline = d
 	ss.s.mu.Unlock()
 	return nil
 }

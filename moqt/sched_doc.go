@@ -43,8 +43,10 @@ package moqt
 // The first write of a stream, made while nothing at all is buffered and
 // no write is in the transport, skips the queue: the writer's goroutine
 // hands it to QUIC itself, since it is exactly what the sender would pick
-// next. An uncongested live source (a small object per group) so costs no
-// goroutine hand-off. Later writes queue, so that the sender
+// next, in one transport write when the payload is small enough to be
+// joined to its header. An uncongested live source (a small object per
+// group) so costs no goroutine hand-off, and its stream never takes a
+// queue from the pool. Later writes queue, so that the sender
 // hands the transport a stream's small objects in chunks, and as soon as
 // anything queues the order above applies again.
 //

@@ -31,6 +31,7 @@ type TrackWriter struct {
 	streams  uint64
 	updated  chan struct{}
 	groups   map[*GroupWriter]struct{} // open groups, reset if the subscription ends
+	sched    *schedTrack               // the scheduler's state of the subscription, once known
 	info     Info                      // what SUBSCRIBE_OK (or PUBLISH) said
 	start    Location                  // the subscription's start, once known
 
@@ -166,7 +167,7 @@ func (tw *TrackWriter) OpenSubgroup(seq GroupSequence, subgroup uint64, priority
 		}
 	}
 	tw.streams++
-	subPrio := tw.config.Priority
+	subPrio, tr := tw.config.Priority, tw.sched
 	tw.mu.Unlock()
 
 	st, err := tw.sess.conn.OpenUniStream(tw.ctx)
@@ -175,10 +176,14 @@ func (tw *TrackWriter) OpenSubgroup(seq GroupSequence, subgroup uint64, priority
 	}
 	gw := newGroupWriter(tw, st, seq, subgroup, priority)
 	if sc := tw.sess.sched; sc != nil {
-		sc.open(&gw.ss, tw, st, uint64(seq), subgroup, priority)
+		sc.open(&gw.ss, tw, tr, st, uint64(seq), subgroup, priority)
 		gw.st = &gw.ss
 	} else {
 		st.SetPriority((int(subPrio) + int(priority)) * 8 / 512)
+	}
+	if err := gw.writeHeader(); err != nil {
+		gw.st.CancelWrite(uint64(GroupErrorInternal))
+		return nil, tw.errOr(err)
 	}
 	tw.mu.Lock()
 	if tw.ctx.Err() != nil {
@@ -187,11 +192,10 @@ func (tw *TrackWriter) OpenSubgroup(seq GroupSequence, subgroup uint64, priority
 		return nil, tw.err()
 	}
 	tw.groups[gw] = struct{}{}
-	tw.mu.Unlock()
-	if err := gw.writeHeader(); err != nil {
-		gw.st.CancelWrite(uint64(GroupErrorInternal))
-		return nil, tw.errOr(err)
+	if tr == nil {
+		tw.sched = gw.ss.tr
 	}
+	tw.mu.Unlock()
 	return gw, nil
 }
 
