@@ -93,7 +93,8 @@ func (s *Session) HandlePeerAnnouncements(f func(*Announcement)) {
 
 // NamespaceFilter decides whether the peer may announce a broadcast path
 // (publish set: PUBLISH_NAMESPACE) or subscribe to the announcements under
-// a prefix (SUBSCRIBE_NAMESPACE). A non-nil error refuses the request with
+// a prefix (SUBSCRIBE_NAMESPACE) or ask about a track under path
+// (TRACK_STATUS, publish unset). A non-nil error refuses the request with
 // UNAUTHORIZED and the error's text as the reason.
 type NamespaceFilter func(path BroadcastPath, publish bool) error
 

@@ -200,8 +200,17 @@ func (s *Session) handleNamespaceControl(m wire.Message) error {
 		path := pathOf(m.TrackNamespace)
 		a, _ := NewAnnouncement(s.ctx, path)
 		s.mu.Lock()
-		if old := s.peerAnn[path]; old != nil {
+		old := s.peerAnn[path]
+		if old != nil {
+			// The new announcement replaces the old one, which ends
+			// here: its Request ID is released now, as its
+			// PUBLISH_NAMESPACE_DONE will never come.
 			old.End()
+			for id, p := range s.peerAnnReq {
+				if p == path {
+					delete(s.peerAnnReq, id)
+				}
+			}
 		}
 		s.peerAnn[path] = a
 		s.peerAnnReq[m.RequestID] = path
@@ -212,6 +221,9 @@ func (s *Session) handleNamespaceControl(m wire.Message) error {
 			}
 		}
 		s.mu.Unlock()
+		if old != nil {
+			s.releaseRequest()
+		}
 		s.send(&wire.PublishNamespaceOK{RequestID: m.RequestID})
 		for _, r := range readers {
 			r.push(a)

@@ -80,8 +80,21 @@ func (s *Session) handleTrackStatus(m *wire.TrackStatus) error {
 		return err
 	}
 	path, name := pathOf(m.TrackNamespace), TrackName(m.TrackName)
+	s.mu.Lock()
+	filter := s.nsFilter
+	s.mu.Unlock()
+	s.wg.Add(1)
 	go func() {
+		defer s.wg.Done()
 		defer s.releaseRequest()
+		// TRACK_STATUS reads the track as SUBSCRIBE does: the namespace
+		// filter's subscribe decision covers it too (SetNamespaceFilter).
+		if filter != nil {
+			if err := filter(path, false); err != nil {
+				s.send(&wire.TrackStatusError{RequestID: m.RequestID, ErrorCode: wire.ReqErrUnauthorized, ReasonPhrase: err.Error()})
+				return
+			}
+		}
 		info, err := s.mux.TrackStatus(path, name)
 		if err != nil {
 			var se *SubscribeError
