@@ -14,7 +14,7 @@ import (
 // TRACK_DOES_NOT_EXIST; a range after the largest object with
 // INVALID_RANGE; a range the cache no longer holds with NO_OBJECTS.
 func (r *Relay) ServeFetch(fw *moqt.FetchWriter) {
-	if p := r.peerOf(fw.Session()); p != nil && !p.grants.CanSubscribe(fw.BroadcastPath) {
+	if !r.grantsOf(fw.Session()).CanSubscribe(fw.BroadcastPath) {
 		r.stats.refused.Add(1)
 		fw.CloseWithError(moqt.SubscribeErrorUnauthorized)
 		return

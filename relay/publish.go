@@ -11,8 +11,7 @@ import (
 // one, and its path is routed to the publisher while it is pushed. It
 // replaces the relay's current track of that name for new subscribers.
 func (r *Relay) ServePublish(tr *moqt.TrackReader) {
-	p := r.peerOf(tr.Session())
-	if p != nil && !p.grants.CanPublish(tr.BroadcastPath) {
+	if !r.grantsOf(tr.Session()).CanPublish(tr.BroadcastPath) {
 		r.stats.refused.Add(1)
 		r.log.Info("pushed track refused", "path", tr.BroadcastPath, "track", tr.TrackName)
 		return // returning unsubscribes

@@ -283,7 +283,7 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 	r.serving.Add(1)
 	r.mu.Unlock()
 	defer r.serving.Done()
-	if p := r.peerOf(tw.Session()); p != nil && !p.grants.CanSubscribe(tw.BroadcastPath) {
+	if !r.grantsOf(tw.Session()).CanSubscribe(tw.BroadcastPath) {
 		r.stats.refused.Add(1)
 		tw.CloseWithError(moqt.SubscribeErrorUnauthorized)
 		return
@@ -399,6 +399,20 @@ func (r *Relay) peerOf(s *moqt.Session) *peer {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.sessions[s]
+}
+
+// grantsOf returns what sess may do. A session the relay did not accept
+// itself through ServeSetup (one set up by another SetupHandler, or one
+// already unregistered on close) gets nothing when an Authorizer is
+// configured: checks fail closed.
+func (r *Relay) grantsOf(s *moqt.Session) *Grants {
+	if p := r.peerOf(s); p != nil {
+		return p.grants
+	}
+	if r.cfg.Auth == nil {
+		return AllowAll
+	}
+	return &Grants{}
 }
 
 // Close ends every upstream subscription and announcement, closes the
