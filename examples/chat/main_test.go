@@ -17,7 +17,7 @@ func TestDemo(t *testing.T) {
 	if err := demo(ctx, &out); err != nil {
 		t.Fatal(err)
 	}
-	if got := out.String(); got != "alice: hello bob\n" {
-		t.Errorf("bob saw %q", got)
+	if got, want := out.String(), "[bob] alice: hello, anyone here?\n[alice] alice: hello, anyone here?\n[alice] bob: hi alice\n"; got != want {
+		t.Errorf("saw %q, want %q", got, want)
 	}
 }

@@ -4,6 +4,10 @@
 //	clock -url moqt://localhost:4443/ # print the time, one frame per tick
 //
 // Without flags it runs both in one process for a few ticks.
+//
+// The publisher is a moqt.Broadcast with one moqt.Track: the track writes
+// each tick once, fans it out to every subscriber and keeps a short history
+// for late joiners (FETCH).
 package main
 
 import (
@@ -12,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"os"
 	"time"
 
@@ -26,17 +29,13 @@ func main() {
 	ticks := flag.Int("n", 5, "ticks to print")
 	flag.Parse()
 	ctx := context.Background()
-	srvTLS, cliTLS, err := exutil.SelfSigned()
-	if err != nil {
-		log.Fatal(err)
-	}
 	switch {
 	case *serve != "":
-		srv := &moqt.Server{Addr: *serve, TLSConfig: srvTLS, TrackMux: clockMux(ctx, time.Second)}
-		log.Fatal(srv.ListenAndServe())
+		log.Fatal(exutil.ListenAndServe(*serve, clockMux(ctx, time.Second)))
 	case *url != "":
-		cliTLS.InsecureSkipVerify = true // the example server's certificate is self-signed
-		if err := subscribe(ctx, &moqt.Client{TLSConfig: cliTLS}, *url, *ticks, os.Stdout); err != nil {
+		// The example server's certificate is self-signed.
+		c := &moqt.Client{TLSConfig: exutil.InsecureTLS()}
+		if err := subscribe(ctx, c, *url, *ticks, os.Stdout); err != nil {
 			log.Fatal(err)
 		}
 	default:
@@ -46,23 +45,31 @@ func main() {
 	}
 }
 
-// clockMux publishes /clock with a "seconds" track: one group per tick.
+// clockMux publishes /clock with a "seconds" track: one group of one
+// object per tick, until ctx ends.
 func clockMux(ctx context.Context, tick time.Duration) *moqt.TrackMux {
-	b := &exutil.Broadcast{}
+	bc := moqt.NewBroadcast()
+	seconds := bc.AddTrack("seconds", nil) // nil: default history limits
 	go func() {
+		defer seconds.Close()
 		t := time.NewTicker(tick)
 		defer t.Stop()
-		for {
+		for seq := moqt.GroupSequence(0); ; seq++ {
 			select {
 			case now := <-t.C:
-				b.Send(moqt.NewFrame([]byte(now.Format(time.RFC3339Nano))))
+				g, err := seconds.OpenGroup(seq)
+				if err != nil {
+					return
+				}
+				g.WriteFrame(moqt.NewFrame([]byte(now.Format(time.RFC3339Nano))))
+				g.Close()
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
 	mux := moqt.NewTrackMux()
-	mux.Publish(ctx, "/clock", b)
+	mux.Publish(ctx, "/clock", bc)
 	return mux
 }
 
@@ -95,25 +102,17 @@ func subscribe(ctx context.Context, c *moqt.Client, url string, n int, out io.Wr
 // demo runs a clock server on a loopback port and subscribes to it over
 // both transports.
 func demo(ctx context.Context, n int, tick time.Duration, out io.Writer) error {
-	srvTLS, cliTLS, err := exutil.SelfSigned()
-	if err != nil {
-		return err
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	defer pc.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	srv := &moqt.Server{TLSConfig: srvTLS, TrackMux: clockMux(ctx, tick)}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(pc) }()
-	defer func() { srv.Close(); <-done }()
-	client := &moqt.Client{TLSConfig: cliTLS.Clone()}
+	addr, cliTLS, stop, err := exutil.ServeLoopback(&moqt.Server{TrackMux: clockMux(ctx, tick)})
+	if err != nil {
+		return err
+	}
+	defer stop()
+	client := &moqt.Client{TLSConfig: cliTLS}
 	for _, scheme := range []string{"moqt", "https"} {
 		fmt.Fprintf(out, "%s:\n", scheme)
-		if err := subscribe(ctx, client, scheme+"://"+pc.LocalAddr().String()+"/", n, out); err != nil {
+		if err := subscribe(ctx, client, scheme+"://"+addr+"/", n, out); err != nil {
 			return err
 		}
 	}

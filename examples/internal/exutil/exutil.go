@@ -1,10 +1,11 @@
 // Package exutil holds what the examples share: a self-signed certificate
-// for local runs and a fan-out of live groups to every subscriber.
+// for local runs and a server on a loopback port for their one-process
+// demos.
 package exutil
 
 import (
 	"crypto/tls"
-	"sync"
+	"net"
 
 	"github.com/moqgo/moqgo/internal/testcert"
 	"github.com/moqgo/moqgo/moqt"
@@ -14,75 +15,41 @@ import (
 // certificate for localhost and a client TLS config that trusts it.
 func SelfSigned() (server, client *tls.Config, err error) { return testcert.New() }
 
-// Broadcast sends every frame it is given to all current subscribers, one
-// group per frame: a live track where each group is a join point. Its
-// ServeTrack method makes it a moqt.TrackHandler.
-type Broadcast struct {
-	mu    sync.Mutex
-	subs  map[*moqt.TrackWriter]struct{}
-	seq   moqt.GroupSequence
-	first chan struct{} // closed when the first subscriber arrives
+// ServeLoopback runs srv on a fresh loopback UDP port with a self-signed
+// certificate (it sets srv.TLSConfig). It returns the port's host:port, a
+// client TLS config that trusts the certificate, and stop, which closes the
+// server and waits for Serve to return.
+func ServeLoopback(srv *moqt.Server) (addr string, client *tls.Config, stop func(), err error) {
+	srvTLS, cliTLS, err := SelfSigned()
+	if err != nil {
+		return "", nil, nil, err
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	srv.TLSConfig = srvTLS
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(pc) }()
+	stop = func() {
+		srv.Close()
+		<-done
+		pc.Close()
+	}
+	return pc.LocalAddr().String(), cliTLS, stop, nil
 }
 
-// Subscribed returns a channel closed once the broadcast has had a
-// subscriber.
-func (b *Broadcast) Subscribed() <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.first == nil {
-		b.first = make(chan struct{})
-	}
-	return b.first
-}
+// InsecureTLS returns a client TLS config that accepts any certificate,
+// for the examples' -url mode against a server started with -serve (whose
+// certificate is self-signed). Never use it against a real server.
+func InsecureTLS() *tls.Config { return &tls.Config{InsecureSkipVerify: true} }
 
-// ServeTrack adds the subscriber until it leaves.
-func (b *Broadcast) ServeTrack(tw *moqt.TrackWriter) {
-	b.mu.Lock()
-	if b.subs == nil {
-		b.subs = make(map[*moqt.TrackWriter]struct{})
+// ListenAndServe serves mux on the UDP address addr with a fresh
+// self-signed certificate, for the examples' -serve mode.
+func ListenAndServe(addr string, mux *moqt.TrackMux) error {
+	srvTLS, _, err := SelfSigned()
+	if err != nil {
+		return err
 	}
-	if b.first == nil {
-		b.first = make(chan struct{})
-	}
-	if len(b.subs) == 0 {
-		select {
-		case <-b.first:
-		default:
-			close(b.first)
-		}
-	}
-	b.subs[tw] = struct{}{}
-	b.mu.Unlock()
-	_ = tw.WriteInfo(moqt.Info{})
-	<-tw.Context().Done()
-	b.mu.Lock()
-	delete(b.subs, tw)
-	b.mu.Unlock()
-}
-
-// Subscribers returns the number of current subscribers.
-func (b *Broadcast) Subscribers() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.subs)
-}
-
-// Send writes f as a new group to every subscriber.
-func (b *Broadcast) Send(f *moqt.Frame) {
-	b.mu.Lock()
-	seq := b.seq
-	b.seq++
-	subs := make([]*moqt.TrackWriter, 0, len(b.subs))
-	for tw := range b.subs {
-		subs = append(subs, tw)
-	}
-	b.mu.Unlock()
-	for _, tw := range subs {
-		gw, err := tw.OpenGroup(seq)
-		if err != nil {
-			continue
-		}
-		_ = gw.WriteFrame(f)
-		_ = gw.Close()
-	}
+	return (&moqt.Server{Addr: addr, TLSConfig: srvTLS, TrackMux: mux}).ListenAndServe()
 }
