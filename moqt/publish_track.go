@@ -85,19 +85,24 @@ func (t *Track) Subscribers() int {
 // OpenGroup starts group seq as subgroup 0 with each session's default
 // publisher priority.
 func (t *Track) OpenGroup(seq GroupSequence) (*TrackGroupWriter, error) {
-	return t.OpenSubgroup(seq, 0, 0)
+	return t.openGroup(seq, 0, 0, false)
 }
 
 // OpenSubgroup starts subgroup of group seq with the given publisher
-// priority (zero means each session's default). Subscriber streams are
+// priority (0 is the most urgent, 255 the least; OpenGroup uses each
+// session's Config.DefaultPublisherPriority instead). Subscriber streams are
 // opened lazily, with the first object each subscriber takes.
 func (t *Track) OpenSubgroup(seq GroupSequence, subgroup uint64, priority uint8) (*TrackGroupWriter, error) {
+	return t.openGroup(seq, subgroup, priority, true)
+}
+
+func (t *Track) openGroup(seq GroupSequence, subgroup uint64, priority uint8, explicit bool) (*TrackGroupWriter, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ended {
 		return nil, ErrClosed
 	}
-	return &TrackGroupWriter{t: t, seq: seq, subgroup: subgroup, priority: priority, gws: make(map[*TrackWriter]*GroupWriter)}, nil
+	return &TrackGroupWriter{t: t, seq: seq, subgroup: subgroup, priority: priority, explicit: explicit, gws: make(map[*TrackWriter]*GroupWriter)}, nil
 }
 
 // Close ends the track: History records the end, every subscription ends
@@ -122,6 +127,7 @@ type TrackGroupWriter struct {
 	seq      GroupSequence
 	subgroup uint64
 	priority uint8
+	explicit bool // priority was given (OpenSubgroup), not the session default
 
 	mu     sync.Mutex
 	gws    map[*TrackWriter]*GroupWriter // nil: the subscriber does not take this group
@@ -158,7 +164,7 @@ func (g *TrackGroupWriter) writeLocked(o *Object) error {
 	}
 	t := g.t
 	prio := g.priority
-	if prio == 0 {
+	if !g.explicit {
 		prio = defaultPriority
 	}
 	rec := TrackObject{Group: g.seq, Subgroup: g.subgroup, PublisherPriority: prio, Object: *o}
@@ -205,14 +211,13 @@ func (g *TrackGroupWriter) writeLocked(o *Object) error {
 func (g *TrackGroupWriter) open(tw *TrackWriter) *GroupWriter {
 	var gw *GroupWriter
 	var err error
-	if g.priority == 0 && g.subgroup == 0 {
+	switch {
+	case g.explicit:
+		gw, err = tw.OpenSubgroup(g.seq, g.subgroup, g.priority)
+	case g.subgroup == 0:
 		gw, err = tw.OpenGroup(g.seq)
-	} else {
-		prio := g.priority
-		if prio == 0 {
-			prio = tw.sess.cfg.DefaultPublisherPriority
-		}
-		gw, err = tw.OpenSubgroup(g.seq, g.subgroup, prio)
+	default:
+		gw, err = tw.OpenSubgroup(g.seq, g.subgroup, tw.sess.cfg.DefaultPublisherPriority)
 	}
 	if err != nil {
 		return nil

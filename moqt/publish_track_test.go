@@ -269,3 +269,39 @@ func TestMalformedUpdatesAndJoins(t *testing.T) {
 		})
 	}
 }
+
+// TestTrackSubgroupPriorityZero: Track.OpenSubgroup with priority 0 (the
+// most urgent) sends 0, not the session default; OpenGroup uses the default.
+func TestTrackSubgroupPriorityZero(t *testing.T) {
+	b := NewBroadcast()
+	video := b.AddTrack("video", nil)
+	env := serveBroadcast(t, b)
+	ctx := testContext(t)
+	tr, err := env.dial(t, "moqt", nil).Subscribe("/live", "video", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq, open := range []func(GroupSequence) (*TrackGroupWriter, error){
+		func(s GroupSequence) (*TrackGroupWriter, error) { return video.OpenSubgroup(s, 0, 0) },
+		video.OpenGroup,
+	} {
+		g, err := open(GroupSequence(seq))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := g.WriteFrame(NewFrame([]byte("x"))); err != nil {
+			t.Fatal(err)
+		}
+		g.Close()
+	}
+	want := map[GroupSequence]uint8{0: 0, 1: defaultPriority}
+	for range want {
+		gr, err := tr.AcceptGroup(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := gr.PublisherPriority(); p != want[gr.GroupSequence()] {
+			t.Errorf("group %d: publisher priority %d, want %d", gr.GroupSequence(), p, want[gr.GroupSequence()])
+		}
+	}
+}

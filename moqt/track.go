@@ -1,6 +1,7 @@
 package moqt
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -140,6 +141,16 @@ const (
 	StatusEndOfGroup   = ObjectStatus(wire.StatusEndOfGroup)
 	StatusEndOfTrack   = ObjectStatus(wire.StatusEndOfTrack)
 )
+
+// String returns the status's name: "normal", "does-not-exist",
+// "end-of-group", "end-of-track", or "status-0x.." for a value draft-14
+// does not define.
+func (s ObjectStatus) String() string {
+	if !wire.ObjectStatus(s).Valid() {
+		return fmt.Sprintf("status-%#x", uint64(s))
+	}
+	return wire.ObjectStatus(s).String()
+}
 
 // Extension is one object extension header (draft-14 §10.2.1.2). An even
 // Type carries Value; an odd Type carries Bytes.

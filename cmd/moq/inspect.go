@@ -169,21 +169,6 @@ func newInspector(w io.Writer, asJSON bool, limit int, stop func()) *inspector {
 	return ins
 }
 
-// statusName names an object status as the inspector prints it.
-func statusName(s moqt.ObjectStatus) string {
-	switch s {
-	case moqt.StatusNormal:
-		return "normal"
-	case moqt.StatusDoesNotExist:
-		return "does-not-exist"
-	case moqt.StatusEndOfGroup:
-		return "end-of-group"
-	case moqt.StatusEndOfTrack:
-		return "end-of-track"
-	}
-	return fmt.Sprintf("status-%#x", uint64(s))
-}
-
 // formatExt prints an extension header as type=value: a number for an even
 // type, a quoted string or hex bytes for an odd one.
 func formatExt(e moqt.Extension) string {
@@ -281,7 +266,7 @@ func (ins *inspector) object(gr *moqt.GroupReader, o *moqt.Object) bool {
 		g.first = now
 	}
 	g.last = now
-	obj := inspectObject{ID: o.ID, Status: statusName(o.Status), Size: o.Frame.Len(), Offset: now.Sub(g.first)}
+	obj := inspectObject{ID: o.ID, Status: o.Status.String(), Size: o.Frame.Len(), Offset: now.Sub(g.first)}
 	obj.OffMS = jsonMillisecond(float64(obj.Offset) / float64(time.Millisecond))
 	exts := make([]string, len(o.Extensions))
 	for i, e := range o.Extensions {

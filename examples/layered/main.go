@@ -208,7 +208,7 @@ func printObjects(ctx context.Context, tr *moqt.TrackReader, out io.Writer) erro
 // describe formats an object of gr.
 func describe(gr *moqt.GroupReader, o *moqt.Object) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "group %d subgroup %d priority %d object %d %s", gr.GroupSequence(), gr.SubgroupID(), gr.PublisherPriority(), o.ID, statusName(o.Status))
+	fmt.Fprintf(&b, "group %d subgroup %d priority %d object %d %s", gr.GroupSequence(), gr.SubgroupID(), gr.PublisherPriority(), o.ID, o.Status.String())
 	for _, e := range o.Extensions {
 		if e.Type == extCaptureTime {
 			fmt.Fprintf(&b, " captured %v", time.Duration(e.Value)*time.Microsecond)
@@ -218,21 +218,6 @@ func describe(gr *moqt.GroupReader, o *moqt.Object) string {
 		fmt.Fprintf(&b, " %q", o.Frame.Bytes())
 	}
 	return b.String()
-}
-
-// statusName names an object status.
-func statusName(s moqt.ObjectStatus) string {
-	switch s {
-	case moqt.StatusNormal:
-		return "normal"
-	case moqt.StatusDoesNotExist:
-		return "does-not-exist"
-	case moqt.StatusEndOfGroup:
-		return "end-of-group"
-	case moqt.StatusEndOfTrack:
-		return "end-of-track"
-	}
-	return fmt.Sprintf("status-%d", uint64(s))
 }
 
 // demo publishes gops groups on a loopback server to two subscribers, one
