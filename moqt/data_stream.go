@@ -21,12 +21,12 @@ const headerWait = 200 * time.Microsecond
 // The common case is handled right here, without a goroutine: the stream's
 // header has arrived and its track alias is known. Such streams are queued
 // for TrackReader.AcceptGroup (which never makes this loop wait) in the
-// order QUIC accepted them, which is the order the publisher opened them; a
-// subscriber reading groups one after another then never waits on a group
+// order the publisher opened them; a subscriber reading groups one after another then never waits on a group
 // whose data is held back by flow control spent on groups queued behind it.
 // Anything that would have to wait (a header not here yet, an alias before
 // its SUBSCRIBE_OK, a fetch stream) moves to a goroutine, so that one slow
-// stream never holds up the others.
+// stream never holds up the others for long; either way the streams reach
+// their subscriptions in the order the peer opened them (data_order.go).
 func (s *Session) acceptDataStream(rs transport.ReceiveStream) {
 	gr := groupReaders.new()
 	gr.rs = rs
@@ -34,11 +34,10 @@ func (s *Session) acceptDataStream(rs transport.ReceiveStream) {
 	gr.br = readerPool.Get().(*bufio.Reader)
 	gr.br.Reset(&gr.src)
 	if s.tryDataStream(gr) {
-		if !gr.tr.deliver(gr) {
-			dropDataStream(gr)
-		}
+		s.admitStream(gr, true) // data_order.go
 		return
 	}
+	s.admitStream(gr, false)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -96,9 +95,12 @@ func (s *Session) tryDataStream(gr *GroupReader) bool {
 // subscription, waiting (a bounded time) for its SUBSCRIBE_OK.
 func (s *Session) handleDataStream(gr *GroupReader) {
 	rs, br := gr.rs, gr.br
-	ok := false
+	ok, placed := false, true
 	defer func() {
 		if !ok {
+			if placed {
+				s.resolveStream(gr, false)
+			}
 			dropDataStream(gr)
 		}
 	}()
@@ -112,6 +114,8 @@ func (s *Session) handleDataStream(gr *GroupReader) {
 		return
 	}
 	if kind == wire.StreamKindFetch {
+		s.resolveStream(gr, false) // no group: it keeps no place
+		placed = false
 		ok = s.handleFetchStream(rs, br) // fetch_reader.go
 		return
 	}
@@ -129,7 +133,8 @@ func (s *Session) handleDataStream(gr *GroupReader) {
 	}
 	gr.tr = tr
 	gr.sr.Reset(gr.hdr, s.version)
-	ok = gr.tr.deliver(gr)
+	ok = true
+	s.resolveStream(gr, true) // delivered in its turn
 }
 
 // streamSource is what a GroupReader's bufio.Reader reads from: the stream,

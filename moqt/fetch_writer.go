@@ -339,7 +339,14 @@ func (s *Session) handleFetch(m *wire.Fetch) error {
 		}
 		fw.BroadcastPath, fw.TrackName = tw.BroadcastPath, tw.TrackName
 		largest := Location{Group: info.LatestGroup, Object: info.LatestObject}
-		fw.config.End = Location{Group: largest.Group, Object: largest.Object + 1}
+		// The end is the largest object, inclusive: End Object is the
+		// object plus one (draft-14 §9.16.2.1). A largest object at the
+		// top of the varint range has no successor: the whole group (End
+		// Object 0) ends at it all the same, as no object can follow it.
+		fw.config.End = Location{Group: largest.Group}
+		if largest.Object < wire.MaxVarint {
+			fw.config.End.Object = largest.Object + 1
+		}
 		if m.FetchType == wire.FetchRelativeJoining {
 			start := uint64(0)
 			if m.JoiningStart < uint64(largest.Group) {

@@ -17,6 +17,20 @@ type PublishHandler interface {
 	ServePublish(*TrackReader)
 }
 
+// PublishAcceptor is an optional interface of a PublishHandler: it decides
+// whether to take a PUBLISH before the session answers it. AcceptPublish
+// runs on the session's control goroutine, so it must not block; a non-nil
+// error refuses the PUBLISH with PUBLISH_ERROR, and ServePublish is not
+// called. A *SubscribeError sends its code and reason (for instance
+// SubscribeErrorNotSupported); any other error is UNAUTHORIZED with the
+// error's text as the reason. A handler that refuses from ServePublish
+// instead (by returning or with TrackReader.CloseWithError) refuses after
+// the peer already got PUBLISH_OK: the peer sees PUBLISH_DONE or an
+// UNSUBSCRIBE, not PUBLISH_ERROR.
+type PublishAcceptor interface {
+	AcceptPublish(s *Session, path BroadcastPath, name TrackName) error
+}
+
 // PublishHandlerFunc adapts a function to a PublishHandler.
 type PublishHandlerFunc func(*TrackReader)
 
@@ -197,18 +211,39 @@ func (s *Session) handlePublishError(m *wire.PublishError) error {
 	return nil
 }
 
-// handlePublish accepts the peer's PUBLISH if the TrackMux has a
-// PublishHandler for it.
+// handlePublish accepts the peer's PUBLISH if the session's namespace
+// filter allows it (SetNamespaceFilter, publish set), the TrackMux has a
+// PublishHandler for it and that handler, if a PublishAcceptor, accepts it.
 func (s *Session) handlePublish(m *wire.Publish) error {
 	if err := s.acceptRequestID(m.RequestID); err != nil {
 		return err
 	}
 	path, name := pathOf(m.TrackNamespace), TrackName(m.TrackName)
-	h := s.mux.publishHandler(path)
-	if h == nil {
-		s.send(&wire.PublishError{RequestID: m.RequestID, ErrorCode: wire.ReqErrUninterested, ReasonPhrase: "no handler for this track"})
+	refuse := func(code uint64, reason string) error {
+		s.send(&wire.PublishError{RequestID: m.RequestID, ErrorCode: code, ReasonPhrase: reason})
 		s.releaseRequest()
 		return nil
+	}
+	s.mu.Lock()
+	filter := s.nsFilter
+	s.mu.Unlock()
+	if filter != nil {
+		if err := filter(path, true); err != nil {
+			return refuse(wire.ReqErrUnauthorized, err.Error())
+		}
+	}
+	h := s.mux.publishHandler(path)
+	if h == nil {
+		return refuse(wire.ReqErrUninterested, "no handler for this track")
+	}
+	if a, ok := h.(PublishAcceptor); ok {
+		if err := a.AcceptPublish(s, path, name); err != nil {
+			var se *SubscribeError
+			if errors.As(err, &se) {
+				return refuse(uint64(se.Code), se.Reason)
+			}
+			return refuse(wire.ReqErrUnauthorized, err.Error())
+		}
 	}
 	cfg := TrackConfig{GroupOrder: GroupOrder(m.GroupOrder)}
 	tr := newTrackReader(s, m.RequestID, path, name, cfg)

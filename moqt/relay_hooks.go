@@ -92,7 +92,8 @@ func (s *Session) HandlePeerAnnouncements(f func(*Announcement)) {
 }
 
 // NamespaceFilter decides whether the peer may announce a broadcast path
-// (publish set: PUBLISH_NAMESPACE) or subscribe to the announcements under
+// or push a track under it (publish set: PUBLISH_NAMESPACE, PUBLISH, the
+// latter refused before PUBLISH_OK) or subscribe to the announcements under
 // a prefix (SUBSCRIBE_NAMESPACE) or ask about a track under path
 // (TRACK_STATUS, publish unset). A non-nil error refuses the request with
 // UNAUTHORIZED and the error's text as the reason.

@@ -48,6 +48,7 @@ type Session struct {
 	aliases    map[uint64]*TrackReader // our subscriptions by track alias
 	aliasMore  chan struct{}           // closed when aliases grows
 	pendingStr int                     // data streams waiting for an alias
+	order      streamOrder             // data streams in opening order (data_order.go)
 	pubs       map[uint64]*TrackWriter // the peer's subscriptions by request ID
 	nextAlias  uint64
 
@@ -166,6 +167,17 @@ func (s *Session) CloseWithError(code SessionErrorCode, msg string) error {
 }
 
 // Close closes the session with NO_ERROR.
+//
+// Close (and CloseWithError) does not wait for goroutines to finish. When it
+// returns, the session's Context is canceled, the transport is closed with
+// the code, and every subscription, FETCH and namespace subscription of the
+// session has ended with the session's error, so that reads and writes on
+// them fail at once. The session's own loops (control stream, data stream
+// acceptance, TRACK_STATUS answers) and the goroutines running handlers
+// (ServeTrack, ServeFetch, ServePublish) exit afterwards, on their own; a
+// handler returns when it notices its context ended. Close does not wait for
+// them because it may be called from any of them, where waiting would
+// deadlock, and because a handler may block for as long as it likes.
 func (s *Session) Close() error { return s.CloseWithError(ErrCodeNoError, "") }
 
 // closeLocal ends the session with err. If send is set the transport is
@@ -407,6 +419,9 @@ func (s *Session) requestContext() (context.Context, context.CancelFunc) {
 }
 
 func (s *Session) handleControl(m wire.Message) error {
+	if err := s.checkAnswer(m); err != nil { // answer_id.go
+		return err
+	}
 	switch m := m.(type) {
 	case *wire.Subscribe:
 		return s.handleSubscribe(m)

@@ -165,18 +165,23 @@ func (s *Session) handleSubscribeOK(m *wire.SubscribeOK) error {
 func (s *Session) handleSubscribeError(m *wire.SubscribeError) error {
 	s.mu.Lock()
 	tr := s.subs[m.RequestID]
-	delete(s.subs, m.RequestID)
-	s.mu.Unlock()
 	if tr == nil {
+		s.mu.Unlock()
 		return nil
 	}
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	select {
 	case <-tr.ready:
+		// The session ends with this error (controlLoop); the
+		// subscription stays in s.subs and s.aliases so that the close
+		// finishes it with the session's error.
+		s.mu.Unlock()
 		return &SessionError{Code: ErrCodeProtocolViolation, Reason: "SUBSCRIBE_ERROR after SUBSCRIBE_OK"}
 	default:
 	}
+	delete(s.subs, m.RequestID)
+	s.mu.Unlock()
 	tr.setupErr = &SubscribeError{Code: SubscribeErrorCode(m.ErrorCode), Reason: m.ReasonPhrase}
 	close(tr.ready)
 	tr.cancel(tr.setupErr)

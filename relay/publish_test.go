@@ -45,3 +45,17 @@ func TestPushedTrack(t *testing.T) {
 		})
 	}
 }
+
+// TestPushedTrackRefused: a PUBLISH outside the session's publish grants
+// is refused with PUBLISH_ERROR UNAUTHORIZED, never accepted first.
+func TestPushedTrackRefused(t *testing.T) {
+	e := startRelay(t, Config{Auth: &JWTAuth{HMACKey: []byte("k"), Anonymous: &Grants{Subscribe: []moqt.BroadcastPath{"/public"}}}})
+	sess := e.dial(t, "moqt", nil)
+	tw, err := sess.Publish(testContext(t), "/public/cam", "video", nil)
+	if !isSubscribeError(err, moqt.SubscribeErrorUnauthorized) {
+		if tw != nil {
+			tw.Close()
+		}
+		t.Fatalf("Publish without a publish grant = %v, want PUBLISH_ERROR UNAUTHORIZED", err)
+	}
+}

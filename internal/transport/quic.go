@@ -74,6 +74,7 @@ type quicReceiver interface {
 	Read([]byte) (int, error)
 	CancelRead(quic.StreamErrorCode)
 	SetReadDeadline(time.Time) error
+	StreamID() quic.StreamID
 }
 
 // quicSend and quicRecv are generic over the quic-go stream type, not
@@ -99,6 +100,7 @@ func (r quicRecv[S]) Read(b []byte) (int, error) {
 }
 func (r quicRecv[S]) CancelRead(code uint64)            { r.s.CancelRead(quic.StreamErrorCode(code)) }
 func (r quicRecv[S]) SetReadDeadline(t time.Time) error { return r.s.SetReadDeadline(t) }
+func (r quicRecv[S]) StreamID() uint64                  { return uint64(r.s.StreamID()) }
 
 type quicStream struct {
 	quicSend[*quic.Stream]

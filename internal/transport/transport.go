@@ -62,6 +62,10 @@ type ReceiveStream interface {
 	CancelRead(code uint64)
 	// SetReadDeadline sets the deadline for current and future reads.
 	SetReadDeadline(t time.Time) error
+	// StreamID returns the ID of the underlying QUIC stream. Streams are
+	// opened in the order of their IDs, whatever order they are accepted
+	// in.
+	StreamID() uint64
 }
 
 // Stream is a bidirectional stream.

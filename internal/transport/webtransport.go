@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/quic-go/quic-go"
 	"github.com/quic-go/webtransport-go"
 )
 
@@ -72,6 +73,7 @@ type wtReceiver interface {
 	Read([]byte) (int, error)
 	CancelRead(webtransport.StreamErrorCode)
 	SetReadDeadline(time.Time) error
+	StreamID() quic.StreamID
 }
 
 // wtSend and wtRecv are pointer-shaped like quicSend and quicRecv, so that
@@ -97,6 +99,7 @@ func (r wtRecv[S]) Read(b []byte) (int, error) {
 }
 func (r wtRecv[S]) CancelRead(code uint64)            { r.s.CancelRead(webtransport.StreamErrorCode(code)) }
 func (r wtRecv[S]) SetReadDeadline(t time.Time) error { return r.s.SetReadDeadline(t) }
+func (r wtRecv[S]) StreamID() uint64                  { return uint64(r.s.StreamID()) }
 
 type wtStream struct {
 	wtSend[*webtransport.Stream]
