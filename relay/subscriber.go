@@ -36,6 +36,7 @@ type subscriber struct {
 	trackDone bool
 	finished  chan struct{} // closed when the subscription should end
 	accepted  chan struct{} // closed once SUBSCRIBE_OK was sent
+	lastTurn  chan struct{} // the opened channel of the last sender started
 	wg        sync.WaitGroup
 }
 
@@ -133,7 +134,8 @@ func (s *subscriber) offer(sg *subgroup) {
 			return
 		}
 	}
-	snd := &sender{s: s, f: f, sg: sg}
+	snd := &sender{s: s, f: f, sg: sg, prev: s.lastTurn, opened: make(chan struct{})}
+	s.lastTurn = snd.opened
 	snd.ctx, snd.stop = context.WithCancel(context.Background())
 	f.senders = append(f.senders, snd)
 	f.active++
@@ -242,6 +244,14 @@ type sender struct {
 	ctx  context.Context // canceled when the subgroup is abandoned
 	stop context.CancelFunc
 
+	// The senders of a subscriber open their streams in the order they
+	// were offered their subgroups, which is the upstream order: each
+	// waits for prev (nil for the first), the opened channel of the
+	// sender offered before it, and closes opened once its own stream is
+	// open or it gave up.
+	prev, opened chan struct{}
+	turnDone     bool
+
 	cancelled atomic.Bool
 	mu        sync.Mutex
 	gw        *moqt.GroupWriter
@@ -259,6 +269,20 @@ func (snd *sender) cancel() {
 	if gw != nil {
 		_ = gw.SetWriteDeadline(time.Now())
 	}
+}
+
+// passTurn lets the next sender open its stream, once the senders before
+// this one opened theirs or gave up: a sender abandoned while it waits
+// its turn keeps the order of those around it.
+func (snd *sender) passTurn() {
+	if snd.turnDone {
+		return
+	}
+	snd.turnDone = true
+	if snd.prev != nil {
+		<-snd.prev
+	}
+	close(snd.opened)
 }
 
 // waitSent keeps the finished subgroup in flight until moqt's priority
@@ -296,6 +320,7 @@ func (snd *sender) run() {
 		objs, bytes = 0, 0
 	}
 	defer func() {
+		snd.passTurn()
 		flush()
 		snd.stop()
 		s.senderDone(snd)
@@ -305,6 +330,13 @@ func (snd *sender) run() {
 	case <-snd.ctx.Done():
 		return
 	}
+	if snd.prev != nil {
+		select {
+		case <-snd.prev:
+		case <-snd.ctx.Done():
+			return
+		}
+	}
 	var gw *moqt.GroupWriter
 	var err error
 	if sg.datagram { // forwarded as it came
@@ -312,6 +344,7 @@ func (snd *sender) run() {
 	} else {
 		gw, err = s.tw.OpenSubgroup(sg.g.seq, sg.id, sg.priority)
 	}
+	snd.passTurn()
 	if err != nil {
 		s.t.r.log.Debug("open subgroup failed", "group", sg.g.seq, "subgroup", sg.id, "err", err)
 		return

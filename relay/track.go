@@ -83,6 +83,13 @@ func (t *track) run(sess *moqt.Session) {
 
 // pump ingests the upstream subscription's groups until it ends; ingest
 // counts other ingestion in progress (fill), which the end waits for.
+//
+// Each subgroup is cached and offered to the subscribers here, in the
+// order AcceptGroup returns them (the order the publisher opened their
+// streams), before its objects arrive: the subscribers then open their
+// downstream streams in that order too (see sender.run). Offering a group
+// when its first object arrived, on the goroutine reading it, let back to
+// back groups overtake each other downstream.
 func (t *track) pump(up *moqt.TrackReader, ingest *sync.WaitGroup) {
 	for {
 		gr, err := up.AcceptGroup(context.Background())
@@ -91,7 +98,12 @@ func (t *track) pump(up *moqt.TrackReader, ingest *sync.WaitGroup) {
 			t.end(err)
 			return
 		}
-		ingest.Go(func() { t.ingest(gr) })
+		sg := t.addSubgroup(gr.GroupSequence(), gr.SubgroupID(), gr.PublisherPriority(), gr.Datagram(), nil)
+		if sg == nil {
+			gr.CancelRead(moqt.GroupErrorCancelled)
+			continue
+		}
+		ingest.Go(func() { t.ingest(gr, sg) })
 	}
 }
 
@@ -160,36 +172,23 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 	}
 }
 
-// ingest reads one upstream subgroup stream into the cache, waking the
-// subscribers' senders as objects arrive.
-func (t *track) ingest(gr *moqt.GroupReader) {
+// ingest reads one upstream subgroup stream into sg, its place in the
+// cache, waking the subscribers' senders as objects arrive.
+func (t *track) ingest(gr *moqt.GroupReader, sg *subgroup) {
 	st := &t.r.stats
-	var sg *subgroup
 	for {
 		o, err := gr.ReadObject()
 		if err != nil {
 			if err == io.EOF {
 				err = nil
 			}
-			if sg == nil && err == nil {
-				sg = t.addSubgroup(gr.GroupSequence(), gr.SubgroupID(), gr.PublisherPriority(), gr.Datagram(), nil) // an empty subgroup is forwarded too
-			}
-			if sg != nil {
-				sg.finish(err)
-			}
+			sg.finish(err) // an empty subgroup is forwarded too
 			return
 		}
 		n := int64(o.Frame.Len())
 		st.objectsIn.Add(1)
 		st.bytesIn.Add(n)
 		e := entry{obj: o, at: time.Now()}
-		if sg == nil {
-			if sg = t.addSubgroup(gr.GroupSequence(), gr.SubgroupID(), gr.PublisherPriority(), gr.Datagram(), &e); sg == nil {
-				gr.CancelRead(moqt.GroupErrorCancelled)
-				return
-			}
-			continue
-		}
 		if !t.account(sg.g, &e) || !sg.append(e.obj, e.at) {
 			gr.CancelRead(moqt.GroupErrorCancelled)
 			sg.finish(errEvicted)

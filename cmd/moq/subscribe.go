@@ -109,6 +109,15 @@ func (o *subscriptionOptions) subscribeTrack(ctx context.Context, cmd *cobra.Com
 // subscription fails, and waits for them to return. Canceling ctx ends
 // the session, which ends the reads in progress.
 func (s *subscription) readGroups(ctx context.Context, read func(*moqt.GroupReader)) error {
+	return s.readGroupsInOrder(ctx, nil, read)
+}
+
+// readGroupsInOrder is readGroups with admit, if not nil, called on the
+// accepting goroutine for every group before its read starts, so that it
+// sees the groups in the order AcceptGroup returns them (moqt's, the
+// order the publisher opened their streams); a group it refuses is not
+// read.
+func (s *subscription) readGroupsInOrder(ctx context.Context, admit func(*moqt.GroupReader) bool, read func(*moqt.GroupReader)) error {
 	defer s.sess.Close()
 	stop := context.AfterFunc(ctx, func() { s.tr.Close() })
 	defer stop()
@@ -122,11 +131,10 @@ func (s *subscription) readGroups(ctx context.Context, read func(*moqt.GroupRead
 			}
 			return fmt.Errorf("track ended: %w", err)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			read(gr)
-		}()
+		if admit != nil && !admit(gr) {
+			continue
+		}
+		wg.Go(func() { read(gr) })
 	}
 }
 
@@ -147,8 +155,10 @@ func newSubscribeCmd() *cobra.Command {
 group in group order (objects of a group in the order they arrive). With
 --frames lines (the default) a newline follows each frame, so that
 "moq publish" of text lines round-trips; --frames raw writes the bytes only.
-Groups travel on parallel streams: a missing group is waited for up to
---reorder-window; a group that arrives after a newer one was written is
+Groups travel on parallel streams. Output starts with the first group to
+arrive and goes on as long as groups arrive in order; only when a group
+turns up before the one due is the missing one waited for, up to
+--reorder-window. A group that arrives after a newer one was written is
 skipped, and so is a group stalled while two newer ones completed, with a
 note on stderr.
 
@@ -169,13 +179,27 @@ Ctrl-C.
 	o.addFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.frames, "frames", "lines", "output framing: lines (a newline after each frame) or raw")
 	cmd.Flags().IntVar(&o.count, "count", 0, "stop after this many frames (0: no limit)")
-	cmd.Flags().DurationVar(&o.reorderWindow, "reorder-window", time.Second, "how long to wait for a missing earlier group before writing a later one")
+	cmd.Flags().DurationVar(&o.reorderWindow, "reorder-window", defaultReorderWindow, "how long to wait for a missing group once a later one arrived, before writing the later one")
 	return cmd
 }
+
+// defaultReorderWindow is how long a missing group is waited for once a
+// later group arrived. moqt already hands groups over in the order the
+// publisher opened their streams, holding a stream that overtook an
+// earlier one for up to 10 ms, so a gap still seen here is a group that
+// is lost, skipped or delayed well past that: a retransmission after a
+// lost first packet (a probe timeout: about an RTT plus 25 ms of ACK
+// delay) or a relay that skipped the group. 100 ms covers such a
+// retransmission on paths up to some 50 ms of RTT, and is paid only when
+// a gap is seen, never at the start of the output.
+const defaultReorderWindow = 100 * time.Millisecond
 
 func runSubscribe(cmd *cobra.Command, rawURL string, o *subscribeOptions) error {
 	if o.frames != "lines" && o.frames != "raw" {
 		return fmt.Errorf("--frames %q: want lines or raw", o.frames)
+	}
+	if o.reorderWindow < 0 {
+		return fmt.Errorf("--reorder-window %v must not be negative", o.reorderWindow)
 	}
 	ctx, cancel := runContext(cmd, o.duration)
 	defer cancel()
@@ -184,14 +208,16 @@ func runSubscribe(cmd *cobra.Command, rawURL string, o *subscribeOptions) error 
 		return err
 	}
 	out := bufio.NewWriter(cmd.OutOrStdout())
-	ord := &orderedOutput{w: out, lines: o.frames == "lines", limit: o.count, done: cancel, warn: cmd.ErrOrStderr(),
-		window: o.reorderWindow, groups: map[moqt.GroupSequence]*pendingGroup{}}
-	err = sub.readGroups(ctx, func(gr *moqt.GroupReader) {
-		seq := gr.GroupSequence()
-		if !ord.start(seq) {
+	ord := newOrderedOutput(out, cmd.ErrOrStderr(), o.frames == "lines", o.count, cancel, o.reorderWindow)
+	admit := func(gr *moqt.GroupReader) bool {
+		if !ord.start(gr.GroupSequence()) {
 			gr.CancelRead(moqt.GroupErrorCancelled)
-			return
+			return false
 		}
+		return true
+	}
+	err = sub.readGroupsInOrder(ctx, admit, func(gr *moqt.GroupReader) {
+		seq := gr.GroupSequence()
 		defer ord.end(seq)
 		for {
 			f, err := gr.ReadFrame()
@@ -216,10 +242,15 @@ const maxAheadGroups = 2
 
 // orderedOutput writes the frames of concurrently arriving groups in group
 // order: the current group's frames as they arrive, newer groups' frames
-// buffered until the groups before them ended. Groups arrive on parallel
-// streams in any order, so the next group is waited for up to window
-// (and so is the first, to learn which group is first) before moving on
-// to the oldest group that did arrive.
+// buffered until the groups before them ended.
+//
+// Groups are started (start) in the order AcceptGroup returns them, which
+// is the order the publisher opened their streams, so the common case
+// needs no waiting: the first group to arrive is written at once, and so
+// is each next group. Only a gap, a group newer than the one due while
+// the one due has not arrived, makes the output wait for the missing
+// group, up to window, before moving on to the oldest group that did
+// arrive.
 type orderedOutput struct {
 	w      *bufio.Writer
 	warn   io.Writer
@@ -228,16 +259,16 @@ type orderedOutput struct {
 	done   func() // called once the limit is reached
 	window time.Duration
 
-	mu        sync.Mutex
-	groups    map[moqt.GroupSequence]*pendingGroup
-	cur       moqt.GroupSequence // the group being written (active) or waited for
-	active    bool
-	started   bool
-	firstWait bool // waiting to learn the first group
-	closed    bool
-	timer     *time.Timer
-	written   int
-	err       error
+	mu      sync.Mutex
+	groups  map[moqt.GroupSequence]*pendingGroup
+	cur     moqt.GroupSequence // the group being written (active) or due
+	active  bool
+	started bool
+	closed  bool
+	timer   *time.Timer // running while a missing group is waited for
+	waits   int         // counts the timers armed
+	written int
+	err     error
 }
 
 type pendingGroup struct {
@@ -245,14 +276,17 @@ type pendingGroup struct {
 	frames []*moqt.Frame
 }
 
-// start registers a subgroup reader of group seq; false means the group is
-// already past and must be skipped.
+func newOrderedOutput(w *bufio.Writer, warn io.Writer, lines bool, limit int, done func(), window time.Duration) *orderedOutput {
+	return &orderedOutput{w: w, warn: warn, lines: lines, limit: limit, done: done, window: window,
+		groups: map[moqt.GroupSequence]*pendingGroup{}}
+}
+
+// start registers a subgroup reader of group seq, in the order the groups
+// were accepted; false means the group is already past and must be
+// skipped.
 func (o *orderedOutput) start(seq moqt.GroupSequence) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.firstWait && seq < o.cur {
-		o.cur = seq // an earlier first group
-	}
 	if o.started && seq < o.cur {
 		fmt.Fprintf(o.warn, "moq: skipping group %d: it arrived after group %d\n", seq, o.cur)
 		return false
@@ -265,17 +299,15 @@ func (o *orderedOutput) start(seq moqt.GroupSequence) bool {
 	g.open++
 	switch {
 	case !o.started:
-		// The first group to arrive need not be the first group sent.
-		o.started, o.cur, o.firstWait = true, seq, true
-		o.arm()
-	case !o.active && seq == o.cur && !o.firstWait:
+		// Nothing before the first group is known to be missing.
+		o.started = true
 		o.activate(seq)
-	case !o.active:
-		// While the first group is waited for, an earlier group that
-		// turns up does not end the wait: groups start here in no
-		// particular order (each reader is a goroutine of its own), so
-		// a still earlier one may be a moment behind.
-		o.arm()
+	case o.active:
+		// The current group, or a newer one buffered behind it.
+	case seq == o.cur:
+		o.activate(seq)
+	default:
+		o.arm() // a gap: the group due may still come
 	}
 	return true
 }
@@ -283,15 +315,20 @@ func (o *orderedOutput) start(seq moqt.GroupSequence) bool {
 // arm starts the wait for the group o.cur, unless it runs already.
 func (o *orderedOutput) arm() {
 	if o.timer == nil {
-		o.timer = time.AfterFunc(o.window, o.waited)
+		o.waits++
+		n := o.waits
+		o.timer = time.AfterFunc(o.window, func() { o.waited(n) })
 	}
 }
 
-// waited moves on to the oldest group that arrived once the wait for the
-// group before it is over.
-func (o *orderedOutput) waited() {
+// waited moves on to the oldest group that arrived once wait n for the
+// group before it is over, unless that wait was ended meanwhile.
+func (o *orderedOutput) waited(n int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if n != o.waits || o.timer == nil {
+		return // stopped after it fired: that wait is over
+	}
 	o.timer = nil
 	if o.closed || o.active || len(o.groups) == 0 {
 		return
@@ -306,7 +343,7 @@ func (o *orderedOutput) activate(seq moqt.GroupSequence) {
 		o.timer.Stop()
 		o.timer = nil
 	}
-	o.cur, o.active, o.firstWait = seq, true, false
+	o.cur, o.active = seq, true
 	g := o.groups[seq]
 	for _, f := range g.frames {
 		o.write(f)
@@ -317,8 +354,9 @@ func (o *orderedOutput) activate(seq moqt.GroupSequence) {
 	}
 }
 
-// finish ends the current group and starts the next one if it arrived,
-// or waits for it. o.mu is held.
+// finish ends the current group and starts the next one if it arrived;
+// if a newer one arrived instead, the next one is waited for. o.mu is
+// held.
 func (o *orderedOutput) finish() {
 	delete(o.groups, o.cur)
 	o.cur++
