@@ -70,6 +70,8 @@
 //     FetchReader.Close sends FETCH_CANCEL, which the publisher sees on
 //     FetchWriter.Context. A joining fetch's range is computed from the
 //     largest location its subscription's SUBSCRIBE_OK carried (§9.16.2.1).
+//     The fetch stream is scheduled by the FETCH's subscriber priority
+//     beside the subscriptions (see Priorities).
 //   - Session.TrackStatus sends TRACK_STATUS and returns TRACK_STATUS_OK as
 //     an Info (or TRACK_STATUS_ERROR as a *SubscribeError).
 //   - Session.Publish sends PUBLISH (publisher-initiated subscription) and

@@ -14,6 +14,13 @@ import (
 // the objects, in the requested order, on the fetch's stream; Close ends
 // the stream. CloseWithError before WriteInfo refuses the fetch with
 // FETCH_ERROR, and after it resets the stream.
+//
+// The fetch stream is a scheduled stream of its own pseudo-subscription
+// (see Priorities in the package docs): it competes with the session's
+// subscriptions and other fetches by the FETCH's subscriber priority and
+// then the publisher priority of its next object, WriteObject waits while
+// Config.SendBuffer bytes of the fetch are queued, and Close waits until
+// the stream has been handed to the transport (or the fetch is cancelled).
 type FetchWriter struct {
 	// BroadcastPath and TrackName name the fetched track.
 	BroadcastPath BroadcastPath
@@ -33,8 +40,10 @@ type FetchWriter struct {
 	last     Location // last object written
 	wrote    bool
 
-	smu     sync.Mutex // guards st and aborted, taken by FETCH_CANCEL
-	st      transport.SendStream
+	smu     sync.Mutex           // guards st and aborted, taken by FETCH_CANCEL
+	st      transport.SendStream // &ss when scheduled
+	ss      schedStream          // the scheduled stream, unless Config.DisableScheduler
+	tr      schedTrack           // ss's pseudo-subscription
 	aborted bool
 	fin     bool // the stream ended cleanly
 	ended   bool // finish ran
@@ -134,15 +143,20 @@ func (fw *FetchWriter) WriteObject(o *TrackObject) error {
 	if fw.buf, err = fw.w.AppendObject(fw.buf, &fw.obj); err != nil {
 		return err
 	}
-	if len(p) <= maxCoalesce {
-		fw.buf = append(fw.buf, p...)
-		p = nil
+	if fw.st == &fw.ss {
+		// Queued: the header copied, a large payload only referenced.
+		err = fw.ss.writePrio(fw.buf, p, int(o.PublisherPriority))
+	} else {
+		if len(p) <= maxCoalesce {
+			fw.buf = append(fw.buf, p...)
+			p = nil
+		}
+		_, err = fw.st.Write(fw.buf)
+		if err == nil && len(p) > 0 {
+			_, err = fw.st.Write(p)
+		}
 	}
-	_, err = fw.st.Write(fw.buf)
 	fw.buf = fw.buf[:0]
-	if err == nil && len(p) > 0 {
-		_, err = fw.st.Write(p)
-	}
 	if err != nil {
 		if fw.ctx.Err() != nil {
 			return fw.err()
@@ -204,18 +218,23 @@ func (fw *FetchWriter) openLocked() error {
 		}
 		return err
 	}
-	if fw.sess.sched != nil {
-		st.SetPriority(dataUrgency) // below the control stream, like scheduled data
+	var ws transport.SendStream = st
+	if s := fw.sess.sched; s != nil {
+		// One stream in its own pseudo-subscription, in the stream's own
+		// order, with no delivery timeout: a fetch is not live data.
+		fw.tr = schedTrack{prio: fw.config.Priority}
+		s.open(&fw.ss, nil, &fw.tr, st, 0, 0, 0)
+		ws = &fw.ss
 	} else {
 		st.SetPriority(int(fw.config.Priority) * 8 / 256)
 	}
 	fw.smu.Lock()
 	if fw.aborted {
 		fw.smu.Unlock()
-		st.CancelWrite(uint64(GroupErrorCancelled))
+		ws.CancelWrite(uint64(GroupErrorCancelled))
 		return fw.err()
 	}
-	fw.st = st
+	fw.st = ws
 	fw.smu.Unlock()
 	fw.w = wire.NewFetchWriter(fw.sess.version)
 	fw.buf, err = wire.AppendFetchHeader(fw.buf[:0], fw.id, fw.sess.version)
@@ -241,15 +260,29 @@ func (fw *FetchWriter) Close() error {
 	if err == nil && len(fw.buf) > 0 {
 		_, err = fw.st.Write(fw.buf)
 	}
+	fin := false
 	if err == nil {
 		fw.smu.Lock()
 		fw.fin = !fw.aborted
+		fin = fw.fin
 		fw.smu.Unlock()
 		err = fw.st.Close()
 	} else if fw.st != nil {
 		fw.st.CancelWrite(uint64(GroupErrorInternal))
 	}
 	fw.mu.Unlock()
+	if err == nil && fin && fw.st == &fw.ss {
+		// The fetch lasts until its queued objects are on their way, so
+		// that FETCH_CANCEL (or the session's end) still drops them and
+		// resets the stream; quic-go took the unscheduled stream's bytes
+		// in its blocking Writes already.
+		if werr := fw.ss.wait(fw.ctx, uint64(GroupErrorCancelled)); werr != nil {
+			err = werr
+			if fw.ctx.Err() != nil {
+				err = fw.err()
+			}
+		}
+	}
 	fw.finish(ErrClosed)
 	return err
 }

@@ -53,11 +53,14 @@ type schedTrack struct {
 	drained  chan struct{} // closed when closing drops to 0; nil if nobody waits
 }
 
-// schedMark is the end (a stream offset, see schedStream.queued) and
-// enqueue time of one write in a stream's queue.
+// schedMark is the end (a stream offset, see schedStream.queued), enqueue
+// time and publisher priority of one write in a stream's queue. The
+// priority is a subgroup stream's own; a fetch stream's objects each carry
+// theirs, and the stream competes with the priority of the next one.
 type schedMark struct {
-	end int
-	at  time.Time
+	end  int
+	at   time.Time
+	prio uint8
 }
 
 // schedSeg is a run of queued bytes: an immutable payload the queue
@@ -463,6 +466,9 @@ func (s *scheduler) sent(ss *schedStream, n int) {
 	}
 	ss.partial = n > 0 && (i == q.mark || q.marks[i-1].end != ss.sentOff)
 	q.mark = i
+	if i < len(q.marks) {
+		ss.prio = q.marks[i].prio // a fetch stream's next object's
+	}
 	s.freed()
 }
 
@@ -537,9 +543,21 @@ func (ss *schedStream) Write(p []byte) (int, error) {
 // bytes is copied next to the header, a larger one only referenced. Like
 // Write, it waits while the subscription's buffer is full.
 func (ss *schedStream) writeObject(hdr, payload []byte) error {
+	return ss.writePrio(hdr, payload, -1)
+}
+
+// writePrio is writeObject for an object of publisher priority prio, or
+// of the stream's if prio is negative: a fetch stream's objects each have
+// their own (draft-14 §Priorities), and the stream is scheduled by that of
+// the first object not sent yet.
+func (ss *schedStream) writePrio(hdr, payload []byte, prio int) error {
 	s := ss.s
 	size := len(hdr) + len(payload)
 	s.mu.Lock()
+	p := ss.prio
+	if prio >= 0 {
+		p = uint8(prio)
+	}
 	for {
 		if ss.done {
 			err := ss.err
@@ -576,9 +594,10 @@ func (ss *schedStream) writeObject(hdr, payload []byte) error {
 		q.segs = append(q.segs, schedSeg{ref: payload})
 	}
 	ss.queued += size
-	q.marks = append(q.marks, schedMark{end: ss.queued, at: time.Now()})
+	q.marks = append(q.marks, schedMark{end: ss.queued, at: time.Now(), prio: p})
 	ss.tr.buffered += size
 	if ss.idx < 0 {
+		ss.prio = p
 		ss.idx = len(s.ready)
 		s.ready = append(s.ready, ss)
 		select {

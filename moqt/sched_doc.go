@@ -50,6 +50,18 @@ package moqt
 // hands the transport a stream's small objects in chunks, and as soon as
 // anything queues the order above applies again.
 //
+// A FETCH response is scheduled the same way (draft-14 counts its next
+// object as a schedulable object): its one stream is a scheduled stream of
+// a pseudo-subscription with the FETCH's subscriber priority, competing by
+// the publisher priority of its next object and otherwise in the stream's
+// own order, with no delivery timeout. A bulk FETCH so waits behind more
+// urgent live tracks and overtakes less urgent ones; with equal priorities
+// (an order the draft leaves to the implementation) it takes turns with
+// subscriptions chunk by chunk. Its objects queue by reference like a
+// subgroup's, Config.SendBuffer bounds its queue (FetchWriter.WriteObject
+// then waits), FetchWriter.Close waits until the queue is handed to the
+// transport, and FETCH_CANCEL drops what is queued and resets the stream.
+//
 // Because control messages overtake data, TrackWriter.Close first waits
 // (bounded by Config.CloseTimeout and the delivery timeout) until the
 // subscription's closed groups have left the buffers with their FIN, and
