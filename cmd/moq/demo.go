@@ -34,9 +34,11 @@ func newDemoCmd() *cobra.Command {
 track and a ~2 Mbit/s video-like track with a base and an enhancement layer)
 and subscribers joining at different times over raw QUIC and WebTransport,
 with a live view of what each subscriber receives: bitrate, groups, objects,
-end-to-end latency (p50/p99; a late joiner starts at the beginning of the
-current group, so its first objects count with their age) and dropped
-groups. Stop it with Ctrl-C.`,
+end-to-end latency (p50/p99) and dropped groups. A late joiner starts at the
+beginning of the current group: the objects of it sent before the
+subscription began are counted as catch-up, not in the latency, whose
+percentiles would otherwise show how far into a group a subscriber joined
+rather than how long objects take. Stop it with Ctrl-C.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, o) },
 	}
@@ -142,6 +144,8 @@ func runDemoSub(ctx context.Context, c *moqt.Client, url string, s *demoSub) err
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, name := range demoTracks {
+		// Objects sent before this are replayed from the relay's cache.
+		start := time.Now()
 		tr, err := sess.Subscribe(demoPath, name, nil)
 		if err != nil {
 			return err
@@ -161,7 +165,7 @@ func runDemoSub(ctx context.Context, c *moqt.Client, url string, s *demoSub) err
 				gwg.Add(1)
 				go func() {
 					defer gwg.Done()
-					readDemoGroup(gr, st)
+					readDemoGroup(gr, st, start)
 				}()
 			}
 		}()
@@ -169,7 +173,9 @@ func runDemoSub(ctx context.Context, c *moqt.Client, url string, s *demoSub) err
 	return nil
 }
 
-func readDemoGroup(gr *moqt.GroupReader, st *trackStats) {
+// readDemoGroup reads a group to its end; objects sent before start, when
+// the subscription began, are catch-up.
+func readDemoGroup(gr *moqt.GroupReader, st *trackStats, start time.Time) {
 	for {
 		o, err := gr.ReadObject()
 		if err == io.EOF {
@@ -180,12 +186,14 @@ func readDemoGroup(gr *moqt.GroupReader, st *trackStats) {
 			return
 		}
 		var lat time.Duration
+		catchUp := false
 		for _, e := range o.Extensions {
 			if e.Type == sentAtExt {
-				lat = time.Since(time.UnixMicro(int64(e.Value)))
+				sent := time.UnixMicro(int64(e.Value))
+				lat, catchUp = time.Since(sent), sent.Before(start)
 			}
 		}
-		st.object(o.Frame.Len(), lat)
+		st.object(o.Frame.Len(), lat, catchUp)
 	}
 }
 
@@ -195,11 +203,11 @@ func renderDemo(w io.Writer, subs []*demoSub, live bool, rs relay.Stats) {
 	if live {
 		b.WriteString("\x1b[H\x1b[2J")
 	}
-	fmt.Fprintf(&b, "%-20s %-6s %10s %8s %9s %9s %9s %6s\n", "subscriber", "track", "bitrate", "groups", "objects", "p50", "p99", "drops")
+	fmt.Fprintf(&b, "%-20s %-6s %10s %8s %9s %8s %9s %9s %6s\n", "subscriber", "track", "bitrate", "groups", "objects", "catch-up", "p50", "p99", "drops")
 	for _, s := range subs {
 		for _, n := range demoTracks {
 			sn := s.tracks[n].snapshot()
-			fmt.Fprintf(&b, "%-20s %-6s %10s %8d %9d %9s %9s %6d\n", s.name, n, formatBitrate(sn.bitrate), sn.groups, sn.objects,
+			fmt.Fprintf(&b, "%-20s %-6s %10s %8d %9d %8d %9s %9s %6d\n", s.name, n, formatBitrate(sn.bitrate), sn.groups, sn.objects, sn.catchUp,
 				formatLatency(sn.p50), formatLatency(sn.p99), sn.drops)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 type trackStats struct {
 	mu        sync.Mutex
 	objects   int64
+	catchUp   int64 // objects sent before the subscription began
 	bytes     int64
 	groups    map[uint64]struct{} // group IDs seen (recent)
 	groupsN   int64
@@ -27,11 +28,20 @@ func newTrackStats() *trackStats {
 	return &trackStats{groups: make(map[uint64]struct{}), lastAt: time.Now()}
 }
 
-func (s *trackStats) object(size int, latency time.Duration) {
+// object records an object of size bytes that was sent latency ago. A
+// catch-up object, one sent before the subscription began (the start of the
+// current group, replayed to a late joiner from the relay's cache), counts
+// as received but not in the latency percentiles: its age is how long ago
+// the group began relative to the join, not a delay of the path.
+func (s *trackStats) object(size int, latency time.Duration, catchUp bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.objects++
 	s.bytes += int64(size)
+	if catchUp {
+		s.catchUp++
+		return
+	}
 	if len(s.latencies) < latencySamples {
 		s.latencies = append(s.latencies, latency)
 	} else {
@@ -74,15 +84,16 @@ func (s *trackStats) drop() {
 
 // snapshot is a line of the demo's table.
 type snapshot struct {
-	objects, groups, drops int64
-	bitrate                float64 // bits/s since the previous snapshot
-	p50, p99               time.Duration
+	objects, catchUp int64
+	groups, drops    int64
+	bitrate          float64 // bits/s since the previous snapshot
+	p50, p99         time.Duration
 }
 
 func (s *trackStats) snapshot() snapshot {
 	s.mu.Lock()
 	now := time.Now()
-	out := snapshot{objects: s.objects, groups: s.groupsN, drops: s.drops}
+	out := snapshot{objects: s.objects, catchUp: s.catchUp, groups: s.groupsN, drops: s.drops}
 	if dt := now.Sub(s.lastAt).Seconds(); dt > 0 {
 		out.bitrate = float64(s.bytes-s.lastBytes) * 8 / dt
 	}
