@@ -237,7 +237,8 @@ func runSubscribe(cmd *cobra.Command, rawURL string, o *subscribeOptions) error 
 }
 
 // maxAheadGroups is how many newer groups may complete while the group
-// being written stalls before it is skipped.
+// being written stalls before the rest of it is skipped, once it has
+// stayed unfinished for the reorder window after that.
 const maxAheadGroups = 2
 
 // orderedOutput writes the frames of concurrently arriving groups in group
@@ -330,7 +331,11 @@ func (o *orderedOutput) waited(n int) {
 		return // stopped after it fired: that wait is over
 	}
 	o.timer = nil
-	if o.closed || o.active || len(o.groups) == 0 {
+	if o.closed || len(o.groups) == 0 {
+		return
+	}
+	if o.active {
+		o.skipStalled()
 		return
 	}
 	o.activate(slices.Min(mapKeys(o.groups)))
@@ -358,6 +363,10 @@ func (o *orderedOutput) activate(seq moqt.GroupSequence) {
 // if a newer one arrived instead, the next one is waited for. o.mu is
 // held.
 func (o *orderedOutput) finish() {
+	if o.timer != nil { // a stall wait for this group
+		o.timer.Stop()
+		o.timer = nil
+	}
 	delete(o.groups, o.cur)
 	o.cur++
 	o.active = false
@@ -397,11 +406,22 @@ func (o *orderedOutput) end(seq moqt.GroupSequence) {
 	case o.active && seq == o.cur && g.open == 0:
 		o.finish()
 	case o.active && seq > o.cur && g.open == 0 && o.aheadDone() >= maxAheadGroups:
-		fmt.Fprintf(o.warn, "moq: skipping the rest of group %d: %d newer groups completed\n", o.cur, maxAheadGroups)
-		o.finish()
-		if !o.active && len(o.groups) > 0 {
-			o.activate(slices.Min(mapKeys(o.groups)))
-		}
+		// The current group may only be slower than the newer ones (a
+		// relay forwards groups concurrently): give it the window.
+		o.arm()
+	}
+}
+
+// skipStalled cuts the current group short if maxAheadGroups newer groups
+// completed while it stayed unfinished for the window. o.mu is held.
+func (o *orderedOutput) skipStalled() {
+	if o.aheadDone() < maxAheadGroups {
+		return
+	}
+	fmt.Fprintf(o.warn, "moq: skipping the rest of group %d: %d newer groups completed and it stalled for %v\n", o.cur, maxAheadGroups, o.window)
+	o.finish()
+	if !o.active && len(o.groups) > 0 {
+		o.activate(slices.Min(mapKeys(o.groups)))
 	}
 }
 

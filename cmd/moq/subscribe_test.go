@@ -176,9 +176,9 @@ func TestOrderedOutputLateGroupSkipped(t *testing.T) {
 	}
 }
 
-// TestOrderedOutputStalledGroupSkipped: a group being written that stalls
-// while maxAheadGroups newer groups complete is cut short, and the output
-// goes on with them.
+// TestOrderedOutputStalledGroupSkipped: a group being written that stays
+// unfinished while maxAheadGroups newer groups complete, and then for the
+// reorder window, is cut short, and the output goes on with them.
 func TestOrderedOutputStalledGroupSkipped(t *testing.T) {
 	var out, warn bytes.Buffer
 	o := newTestOutput(&out, &warn)
@@ -186,6 +186,10 @@ func TestOrderedOutputStalledGroupSkipped(t *testing.T) {
 	o.frame(0, moqt.NewFrame([]byte("g0")))
 	readGroup(o, 1, "g1")
 	readGroup(o, 2, "g2")
+	if got := out.String(); got != "g0\n" || !o.waiting() {
+		t.Fatalf("before the window: output %q, waiting %v; want only g0 and a running wait", got, o.waiting())
+	}
+	o.fire(t)
 	if got := out.String(); got != "g0\ng1\ng2\n" || !strings.Contains(warn.String(), "skipping the rest of group 0") {
 		t.Errorf("output %q, stderr %q", got, warn.String())
 	}
@@ -236,5 +240,24 @@ func TestSubscribeFirstFrameNotHeld(t *testing.T) {
 	sub.wait(t)
 	if got := sub.out.String(); got != "first\nsecond\n" {
 		t.Errorf("subscriber got %q\nstderr:\n%s", got, sub.err.String())
+	}
+}
+
+// TestOrderedOutputSlowGroupNotSkipped: a group that finishes within the
+// window after newer groups completed (a relay forwards groups
+// concurrently, so one may simply be slower) is written whole, then the
+// newer ones.
+func TestOrderedOutputSlowGroupNotSkipped(t *testing.T) {
+	var out, warn bytes.Buffer
+	o := newTestOutput(&out, &warn)
+	o.start(0)
+	o.frame(0, moqt.NewFrame([]byte("g0a")))
+	readGroup(o, 1, "g1")
+	readGroup(o, 2, "g2")
+	o.frame(0, moqt.NewFrame([]byte("g0b")))
+	o.end(0)
+	expectOutput(t, &out, &warn, "g0a\ng0b\ng1\ng2\n")
+	if o.waiting() {
+		t.Error("a wait is still running after the slow group finished")
 	}
 }
