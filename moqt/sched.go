@@ -223,7 +223,7 @@ func (s *scheduler) track(tw *TrackWriter) *schedTrack {
 	if tr != nil {
 		return tr
 	}
-	cfg := tw.TrackConfig() // tw.mu is never taken under s.mu
+	cfg := tw.schedConfig() // tw.mu is never taken under s.mu
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if tr = s.tracks[tw]; tr == nil {
@@ -243,7 +243,7 @@ func (tr *schedTrack) apply(c *TrackConfig) {
 
 // update applies a SUBSCRIBE_UPDATE of tw to the data not sent yet.
 func (s *scheduler) update(tw *TrackWriter) {
-	cfg := tw.TrackConfig()
+	cfg := tw.schedConfig()
 	s.mu.Lock()
 	if tr := s.tracks[tw]; tr != nil {
 		tr.apply(cfg)

@@ -405,3 +405,25 @@ func TestSchedWait(t *testing.T) {
 		t.Fatalf("wait for a sent stream: %v", err)
 	}
 }
+
+// TestSchedPublisherGroupOrder: a subscription that leaves the group order
+// to the publisher (0x0) is scheduled in the order SUBSCRIBE_OK announced;
+// an explicit subscriber choice wins.
+func TestSchedPublisherGroupOrder(t *testing.T) {
+	for _, c := range []struct {
+		sub, pub GroupOrder
+		desc     bool
+	}{
+		{GroupOrderDefault, GroupOrderDescending, true},
+		{GroupOrderDefault, GroupOrderAscending, false},
+		{GroupOrderAscending, GroupOrderDescending, false},
+		{GroupOrderDescending, GroupOrderAscending, true},
+	} {
+		tw := &TrackWriter{config: TrackConfig{GroupOrder: c.sub}, info: Info{GroupOrder: c.pub}}
+		var tr schedTrack
+		tr.apply(tw.schedConfig())
+		if tr.desc != c.desc {
+			t.Errorf("subscriber order %d, publisher order %d: descending %v, want %v", c.sub, c.pub, tr.desc, c.desc)
+		}
+	}
+}

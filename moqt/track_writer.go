@@ -93,6 +93,19 @@ func (tw *TrackWriter) WriteInfo(info Info) error {
 	return tw.writeInfoLocked(info)
 }
 
+// schedConfig is the subscription's config as the send scheduler applies
+// it: a group order the subscriber left to the publisher (draft-14 §9.7,
+// 0x0) is the order SUBSCRIBE_OK (or PUBLISH) announced.
+func (tw *TrackWriter) schedConfig() *TrackConfig {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	c := tw.config
+	if c.GroupOrder == GroupOrderDefault {
+		c.GroupOrder = tw.info.GroupOrder
+	}
+	return &c
+}
+
 func (tw *TrackWriter) writeInfoLocked(info Info) error {
 	order := wire.GroupOrder(info.GroupOrder)
 	if order == wire.GroupOrderPublisher {
