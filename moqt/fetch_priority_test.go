@@ -118,8 +118,12 @@ func TestFetchPriorityConstrainedLink(t *testing.T) {
 	const hiNominal = 2500 / 0.010 // bytes/s
 	t.Logf("hi (10): %.2f Mbit/s (%.1f%% of its rate), delivered %d/%d frames, latency p50 %v p95 %v max %v; fetch (100): %.2f Mbit/s; lo (200): %.2f Mbit/s",
 		mbps(hiRate), 100*hiRate/hiNominal, len(hiGot), hiSent, p50, p95, pmax, mbps(fetchRate), mbps(loRate))
-	if hiRate < 0.95*hiNominal {
-		t.Errorf("high-priority track got %.2f Mbit/s beside a low-priority FETCH, want >= 95%% of %.2f", mbps(hiRate), mbps(hiNominal))
+	// Judge the received rate against what the paced source really sent in
+	// the window: on a loaded machine its ticker can skip ticks, which
+	// lowers both rates and says nothing about scheduling.
+	hiOffered := float64(hiSent) * 2500 / to.Sub(from).Seconds()
+	if hiRate < 0.95*hiOffered || hiOffered < 0.5*hiNominal {
+		t.Errorf("high-priority track got %.2f Mbit/s of the %.2f Mbit/s sent (nominal %.2f) beside a low-priority FETCH, want >= 95%%", mbps(hiRate), mbps(hiOffered), mbps(hiNominal))
 	}
 	if hiSent == 0 || float64(len(hiGot)) < 0.95*float64(hiSent) {
 		t.Errorf("high-priority track: %d of %d frames delivered, want >= 95%%", len(hiGot), hiSent)
