@@ -167,34 +167,6 @@ func (fw *FetchWriter) WriteObject(o *TrackObject) error {
 	return nil
 }
 
-// appendExtensions appends the extension headers block of exts to b.
-func appendExtensions(b []byte, exts []Extension) ([]byte, error) {
-	var err error
-	for _, e := range exts {
-		if b, err = wire.AppendExtension(b, wire.KeyValue{Type: e.Type, Value: e.Value, Bytes: e.Bytes}); err != nil {
-			return b, err
-		}
-	}
-	return b, nil
-}
-
-// parseExtensions returns the extension headers of a raw block, copied out
-// of the reader's buffer.
-func parseExtensions(raw []byte) ([]Extension, error) {
-	if len(raw) == 0 {
-		return nil, nil
-	}
-	kvs, err := wire.ParseExtensions(raw)
-	if err != nil {
-		return nil, err
-	}
-	exts := make([]Extension, len(kvs))
-	for i, kv := range kvs {
-		exts[i] = Extension{Type: kv.Type, Value: kv.Value, Bytes: append([]byte(nil), kv.Bytes...)}
-	}
-	return exts, nil
-}
-
 // inOrder reports whether an object at l may follow the last one written.
 func (fw *FetchWriter) inOrder(l Location) bool {
 	if l.Group == fw.last.Group {

@@ -81,15 +81,8 @@ func (gr *GroupReader) ReadObject() (*Object, error) {
 		return nil, err
 	}
 	o := &Object{ID: gr.obj.ObjectID, Status: ObjectStatus(gr.obj.Status), Frame: f}
-	if len(gr.obj.Extensions) > 0 {
-		kvs, err := wire.ParseExtensions(gr.obj.Extensions)
-		if err != nil {
-			return nil, gr.fail(err)
-		}
-		o.Extensions = make([]Extension, len(kvs))
-		for i, kv := range kvs {
-			o.Extensions[i] = Extension{Type: kv.Type, Value: kv.Value, Bytes: append([]byte(nil), kv.Bytes...)}
-		}
+	if o.Extensions, err = parseExtensions(gr.obj.Extensions); err != nil {
+		return nil, gr.fail(err)
 	}
 	return o, nil
 }

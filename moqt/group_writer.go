@@ -176,11 +176,8 @@ func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extens
 		return ErrPaused
 	}
 	var err error
-	gw.ext = gw.ext[:0]
-	for _, e := range exts {
-		if gw.ext, err = wire.AppendExtension(gw.ext, wire.KeyValue{Type: e.Type, Value: e.Value, Bytes: e.Bytes}); err != nil {
-			return err
-		}
+	if gw.ext, err = appendExtensions(gw.ext[:0], exts); err != nil {
+		return err
 	}
 	p := f.Bytes()
 	if gw.dg != nil {

@@ -230,8 +230,10 @@ func (s *Session) failErr(err error) {
 	}
 	var ae *transport.ApplicationError
 	if errors.As(err, &ae) {
-		if !ae.Remote && s.conn.Context().Err() != nil {
-			ae = s.transportCloseReason(ae)
+		if !ae.Remote {
+			if peer := s.conn.CloseError(); peer != nil && peer.Remote {
+				ae = peer // the transport's own close hid the peer's
+			}
 		}
 		s.closeLocal(&SessionError{Code: SessionErrorCode(ae.Code), Reason: ae.Reason, Remote: ae.Remote}, false)
 		return
@@ -250,29 +252,6 @@ func (s *Session) failErr(err error) {
 		return
 	}
 	s.closeLocal(&SessionError{Code: ErrCodeNoError, Reason: err.Error(), Remote: true}, false)
-}
-
-// transportCloseReason returns why the ended transport closed when a read
-// failed with local, a close this session did not send. webtransport-go
-// closes its QUIC connection locally (H3_NO_ERROR) once the peer's
-// CLOSE_WEBTRANSPORT_SESSION has ended the session, and a read still
-// pending on a stream can return that local close instead of the peer's
-// code. The transport keeps the peer's reason and returns it from any later
-// call, so opening a stream (with a canceled context: the transport is
-// closed, nothing is opened) recovers it.
-func (s *Session) transportCloseReason(local *transport.ApplicationError) *transport.ApplicationError {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	st, err := s.conn.OpenStream(ctx)
-	if st != nil {
-		st.CancelRead(uint64(ErrCodeNoError))
-		st.CancelWrite(uint64(ErrCodeNoError))
-	}
-	var ae *transport.ApplicationError
-	if errors.As(err, &ae) && ae.Remote {
-		return ae
-	}
-	return local
 }
 
 // sessionErr returns the session's end error.

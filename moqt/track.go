@@ -175,3 +175,31 @@ type Object struct {
 	// Frame is the payload.
 	Frame *Frame
 }
+
+// appendExtensions appends the extension headers block of exts to b.
+func appendExtensions(b []byte, exts []Extension) ([]byte, error) {
+	var err error
+	for _, e := range exts {
+		if b, err = wire.AppendExtension(b, wire.KeyValue{Type: e.Type, Value: e.Value, Bytes: e.Bytes}); err != nil {
+			return b, err
+		}
+	}
+	return b, nil
+}
+
+// parseExtensions returns the extension headers of a raw block, copied out
+// of the reader's buffer.
+func parseExtensions(raw []byte) ([]Extension, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	kvs, err := wire.ParseExtensions(raw)
+	if err != nil {
+		return nil, err
+	}
+	exts := make([]Extension, len(kvs))
+	for i, kv := range kvs {
+		exts[i] = Extension{Type: kv.Type, Value: kv.Value, Bytes: append([]byte(nil), kv.Bytes...)}
+	}
+	return exts, nil
+}

@@ -17,6 +17,20 @@ type quicConn struct{ c *quic.Conn }
 func (q *quicConn) Protocol() string         { return "quic" }
 func (q *quicConn) Context() context.Context { return q.c.Context() }
 
+// CloseError implements Conn: quic-go cancels the connection's context
+// with the error it closed with.
+func (q *quicConn) CloseError() *ApplicationError {
+	ctx := q.c.Context()
+	if ctx.Err() == nil {
+		return nil
+	}
+	var ae *ApplicationError
+	if errors.As(quicErr(context.Cause(ctx)), &ae) {
+		return ae
+	}
+	return nil
+}
+
 func (q *quicConn) OpenStream(ctx context.Context) (Stream, error) {
 	s, err := q.c.OpenStreamSync(ctx)
 	if err != nil {

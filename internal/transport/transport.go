@@ -22,6 +22,13 @@ import (
 type Conn interface {
 	// OpenStream opens a bidirectional stream, waiting for stream credit.
 	OpenStream(ctx context.Context) (Stream, error)
+	// CloseError returns, once the connection has ended, the close the
+	// transport recorded, the peer's if the peer closed it; nil while the
+	// connection is open or if it ended without an application close. A
+	// pending read can fail with a local close that the transport issued
+	// itself after the peer's (webtransport-go does so): this is how the
+	// peer's code is recovered.
+	CloseError() *ApplicationError
 	// AcceptStream waits for the peer to open a bidirectional stream.
 	AcceptStream(ctx context.Context) (Stream, error)
 	// OpenUniStream opens a unidirectional stream, waiting for stream credit.

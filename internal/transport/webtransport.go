@@ -19,6 +19,30 @@ type wtConn struct{ s *webtransport.Session }
 func (w *wtConn) Protocol() string         { return "webtransport" }
 func (w *wtConn) Context() context.Context { return w.s.Context() }
 
+// CloseError implements Conn. Once the peer's CLOSE_WEBTRANSPORT_SESSION
+// ended the session, webtransport-go closes the QUIC connection locally
+// (H3_NO_ERROR), and a read still pending can return that local close; the
+// session keeps the peer's close and returns it from every later call, so
+// opening a stream with a canceled context (nothing is opened on an ended
+// session) recovers it.
+func (w *wtConn) CloseError() *ApplicationError {
+	if w.s.Context().Err() == nil {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	st, err := w.s.OpenStreamSync(ctx)
+	if st != nil {
+		st.CancelRead(0)
+		st.CancelWrite(0)
+	}
+	var ae *ApplicationError
+	if errors.As(wtErr(err), &ae) {
+		return ae
+	}
+	return nil
+}
+
 func (w *wtConn) OpenStream(ctx context.Context) (Stream, error) {
 	s, err := w.s.OpenStreamSync(ctx)
 	if err != nil {
