@@ -27,13 +27,12 @@ const headerWait = 200 * time.Microsecond
 // its SUBSCRIBE_OK, a fetch stream) moves to a goroutine, so that one slow
 // stream never holds up the others for long; either way the streams reach
 // their subscriptions in the order the peer opened them (data_order.go).
-func (s *Session) acceptDataStream(rs transport.ReceiveStream) {
+func (s *Session) acceptDataStream(rs transport.ReceiveStream, hs *sliceReader) {
 	gr := groupReaders.new()
 	gr.rs = rs
-	gr.src.rs = rs
 	gr.br = readerPool.Get().(*bufio.Reader)
-	gr.br.Reset(&gr.src)
-	if s.tryDataStream(gr) {
+	gr.br.Reset((*groupSource)(gr))
+	if s.tryDataStream(gr, hs) {
 		s.admitStream(gr, true) // data_order.go
 		return
 	}
@@ -56,39 +55,53 @@ func dropDataStream(gr *GroupReader) {
 // tryDataStream parses the header of a subgroup stream from the bytes
 // already received and looks up its track, without waiting for anything.
 // It consumes the header and reports true on success; otherwise nothing is
-// consumed.
-func (s *Session) tryDataStream(gr *GroupReader) bool {
-	gr.src.probing = true
+// consumed. hs is the accept loop's scratch reader for the header.
+//
+// The read deadline that bounds the wait for the first bytes is lifted
+// again unless that read reached the stream's end: a stream that arrived
+// whole (a small group) is never read from the transport again, so the
+// deadline no longer matters and lifting it would cost a call for nothing.
+func (s *Session) tryDataStream(gr *GroupReader, hs *sliceReader) bool {
+	gr.probing = true
 	_ = gr.rs.SetReadDeadline(time.Now().Add(headerWait))
 	_, err := gr.br.Peek(1)
-	_ = gr.rs.SetReadDeadline(time.Time{})
-	gr.src.probing = false
+	if !gr.eof {
+		_ = gr.rs.SetReadDeadline(time.Time{})
+	}
+	gr.probing = false
 	if err != nil {
 		return false
 	}
 	b, _ := gr.br.Peek(gr.br.Buffered())
-	gr.hs = sliceReader{b: b}
-	t, err := wire.ReadStreamType(&gr.hs)
+	*hs = sliceReader{b: b}
+	defer func() { *hs = sliceReader{} }()
+	t, err := wire.ReadStreamType(hs)
 	if err != nil {
 		return false
 	}
 	if kind, err := wire.ClassifyStreamType(t, s.version); err != nil || kind != wire.StreamKindSubgroup {
 		return false
 	}
-	if err := wire.ReadSubgroupHeader(&gr.hs, t, &gr.hdr, s.version); err != nil {
+	var hdr wire.SubgroupHeader
+	if err := wire.ReadSubgroupHeader(hs, t, &hdr, s.version); err != nil {
 		return false
 	}
 	s.mu.Lock()
-	tr := s.aliases[gr.hdr.TrackAlias]
+	tr := s.aliases[hdr.TrackAlias]
 	s.mu.Unlock()
 	if tr == nil {
 		return false
 	}
-	_, _ = gr.br.Discard(gr.hs.off)
-	gr.hs = sliceReader{}
-	gr.tr = tr
-	gr.sr.Reset(gr.hdr, s.version)
+	_, _ = gr.br.Discard(hs.off)
+	gr.setHeader(tr, hdr, s.version)
 	return true
+}
+
+// setHeader makes gr a group of tr with stream header h.
+func (gr *GroupReader) setHeader(tr *TrackReader, h wire.SubgroupHeader, v wire.Version) {
+	gr.tr = tr
+	gr.seq, gr.prio = GroupSequence(h.GroupID), h.PublisherPriority
+	gr.sr.Reset(h, v)
 }
 
 // handleDataStream reads a data stream's header and hands the stream to its
@@ -119,38 +132,39 @@ func (s *Session) handleDataStream(gr *GroupReader) {
 		ok = s.handleFetchStream(rs, br) // fetch_reader.go
 		return
 	}
-	if err := wire.ReadSubgroupHeader(br, t, &gr.hdr, s.version); err != nil {
+	var hdr wire.SubgroupHeader
+	if err := wire.ReadSubgroupHeader(br, t, &hdr, s.version); err != nil {
 		var we *wire.Error
 		if errors.As(err, &we) && we.Kind != wire.KindIncomplete {
 			s.failErr(err)
 		}
 		return
 	}
-	tr := s.waitAlias(gr.hdr.TrackAlias)
+	tr := s.waitAlias(hdr.TrackAlias)
 	if tr == nil {
-		s.log.Debug("dropping data stream for unknown track alias", "alias", gr.hdr.TrackAlias)
+		s.log.Debug("dropping data stream for unknown track alias", "alias", hdr.TrackAlias)
 		return
 	}
-	gr.tr = tr
-	gr.sr.Reset(gr.hdr, s.version)
+	gr.setHeader(tr, hdr, s.version)
 	ok = true
 	s.resolveStream(gr, true) // delivered in its turn
 }
 
-// streamSource is what a GroupReader's bufio.Reader reads from: the stream,
+// groupSource is what a GroupReader's bufio.Reader reads: the stream,
 // except that while probing for the header (under a short read deadline) a
-// read that returned data never reports an error. A QUIC read can return
-// data together with a deadline error that struck halfway through; bufio
-// would keep that error and return it after the buffered bytes, long after
-// the deadline was lifted.
-type streamSource struct {
-	rs      transport.ReceiveStream
-	probing bool
-}
+// read that returned data never reports the deadline's error. A QUIC read
+// can return data together with a deadline error that struck halfway
+// through; bufio would keep that error and return it after the buffered
+// bytes, long after the deadline was lifted. The stream's end is kept: it
+// tells tryDataStream that the stream arrived whole. It is a conversion of
+// the GroupReader rather than a field of it, which saves a field per group.
+type groupSource GroupReader
 
-func (s *streamSource) Read(p []byte) (int, error) {
-	n, err := s.rs.Read(p)
-	if s.probing && n > 0 {
+func (g *groupSource) Read(p []byte) (int, error) {
+	n, err := g.rs.Read(p)
+	if err == io.EOF {
+		g.eof = true
+	} else if g.probing && n > 0 {
 		err = nil
 	}
 	return n, err

@@ -200,8 +200,7 @@ func (st *datagramState) receiveLocked(tr *TrackReader, d *wire.Datagram) {
 			st.evict(t)
 		}
 		gr = groupReaders.new()
-		gr.tr = tr
-		gr.hdr = wire.SubgroupHeader{TrackAlias: d.TrackAlias, GroupID: d.GroupID, PublisherPriority: d.PublisherPriority}
+		gr.setHeader(tr, wire.SubgroupHeader{TrackAlias: d.TrackAlias, GroupID: d.GroupID, PublisherPriority: d.PublisherPriority}, tr.sess.version)
 		gr.dg = &datagramGroup{objs: make(chan datagramObject, cfg.MaxDatagramObjects), stop: make(chan struct{})}
 		t.groups[d.GroupID] = gr
 		// Not deliver: PUBLISH_DONE's stream count does not include
@@ -350,6 +349,6 @@ func (gr *GroupReader) nextDatagram() (*Frame, error) {
 
 // takeDatagram makes o the current object, as next does for a stream.
 func (gr *GroupReader) takeDatagram(o datagramObject) *Frame {
-	gr.obj = wire.Object{GroupID: gr.hdr.GroupID, ObjectID: o.id, Status: o.status, Extensions: o.ext}
+	gr.obj = wire.Object{GroupID: uint64(gr.seq), ObjectID: o.id, Status: o.status, Extensions: o.ext}
 	return o.frame
 }

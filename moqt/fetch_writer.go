@@ -262,6 +262,22 @@ func (fw *FetchWriter) Close() error {
 // CloseWithError refuses the fetch with FETCH_ERROR and code if it was not
 // accepted yet, or resets its stream.
 func (fw *FetchWriter) CloseWithError(code SubscribeErrorCode) {
+	fw.fail(code, GroupErrorInternal, &FetchError{Code: code, Reason: "closed by publisher"})
+}
+
+// CancelWrite abandons an accepted fetch, resetting its stream with code
+// (a relay passing on the reset of the stream it forwards, for one). Before
+// WriteInfo it refuses the fetch like CloseWithError(SubscribeErrorInternal).
+// On WebTransport, which has no reliable reset, the peer may learn of the
+// reset only if the stream's header reached it first; on raw QUIC the
+// header is delivered reliably (RESET_STREAM_AT).
+func (fw *FetchWriter) CancelWrite(code GroupErrorCode) {
+	fw.fail(SubscribeErrorInternal, code, &GroupError{Code: code})
+}
+
+// fail ends the fetch: FETCH_ERROR with refuse if it was not accepted yet,
+// else a reset of its stream with reset; cause is what Context reports.
+func (fw *FetchWriter) fail(refuse SubscribeErrorCode, reset GroupErrorCode, cause error) {
 	fw.mu.Lock()
 	if fw.closed {
 		fw.mu.Unlock()
@@ -269,11 +285,11 @@ func (fw *FetchWriter) CloseWithError(code SubscribeErrorCode) {
 	}
 	fw.closed = true
 	if !fw.infoSent && fw.ctx.Err() == nil {
-		fw.sess.send(&wire.FetchError{RequestID: fw.id, ErrorCode: uint64(code), ReasonPhrase: "refused by publisher"})
+		fw.sess.send(&wire.FetchError{RequestID: fw.id, ErrorCode: uint64(refuse), ReasonPhrase: "refused by publisher"})
 	}
 	fw.mu.Unlock()
-	fw.abort(GroupErrorInternal)
-	fw.finish(&FetchError{Code: code, Reason: "closed by publisher"})
+	fw.abort(reset)
+	fw.finish(cause)
 }
 
 // abort resets the stream, if open, and keeps a later one from opening.

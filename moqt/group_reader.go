@@ -28,28 +28,32 @@ type GroupReader struct {
 	rs  transport.ReceiveStream
 	br  *bufio.Reader
 	sr  wire.SubgroupReader
-	hdr wire.SubgroupHeader
 	obj wire.Object
-	hs  sliceReader    // parses the header from bytes already buffered
-	src streamSource   // what br reads
+	seq GroupSequence  // the header's, immutable: sr changes as it reads
 	dg  *datagramGroup // a datagram group (datagram_reader.go); rs is nil
 
 	mu   sync.Mutex
 	err  error // sticky read error
 	done bool  // stream finished or canceled; br returned to the pool
+	prio uint8 // the header's publisher priority
+
+	// Set by br's reads (groupSource) on the accept loop, before gr is
+	// shared.
+	probing bool // reading the header under a short deadline
+	eof     bool // the stream's end was read
 }
 
 var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
 
 // GroupSequence returns the Group ID.
-func (gr *GroupReader) GroupSequence() GroupSequence { return GroupSequence(gr.hdr.GroupID) }
+func (gr *GroupReader) GroupSequence() GroupSequence { return gr.seq }
 
 // SubgroupID returns the subgroup ID (known once the first object was read
 // if the publisher encoded it as the first object's ID).
 func (gr *GroupReader) SubgroupID() uint64 { return gr.sr.Header().SubgroupID }
 
 // PublisherPriority returns the subgroup's publisher priority.
-func (gr *GroupReader) PublisherPriority() uint8 { return gr.hdr.PublisherPriority }
+func (gr *GroupReader) PublisherPriority() uint8 { return gr.prio }
 
 // ReadFrame returns the payload of the next object with a payload. It
 // returns io.EOF at the end of the group (the stream's end, or an End of

@@ -61,11 +61,17 @@ const smallBuf = 64
 var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1536); return &b }}
 
 // writeJoined writes hdr and payload to st: in one write, joined in a
-// scratch buffer, if payload is at most maxInline bytes.
-func writeJoined(st transport.SendStream, hdr, payload []byte) error {
+// scratch buffer, if payload is at most maxInline bytes. With
+// reliableHeader (hdr starts with the stream header) what was written up
+// to the header (and a small payload joined to it) is marked reliable, so
+// that a later reset keeps it (see schedStream.headerFirst).
+func writeJoined(st transport.SendStream, hdr, payload []byte, reliableHeader bool) error {
 	if len(payload) > maxInline {
 		if _, err := st.Write(hdr); err != nil {
 			return err
+		}
+		if reliableHeader {
+			st.SetReliableBoundary()
 		}
 		_, err := st.Write(payload)
 		return err
@@ -74,6 +80,9 @@ func writeJoined(st transport.SendStream, hdr, payload []byte) error {
 	*b = append(append((*b)[:0], hdr...), payload...)
 	_, err := st.Write(*b)
 	scratchBufs.Put(b)
+	if err == nil && reliableHeader {
+		st.SetReliableBoundary()
+	}
 	return err
 }
 
@@ -162,10 +171,42 @@ func (gw *GroupWriter) WriteFrame(f *Frame) error {
 func (gw *GroupWriter) WriteObject(o *Object) error {
 	gw.mu.Lock()
 	defer gw.mu.Unlock()
-	if o.ID < gw.nextID {
-		return errors.New("moqt: object IDs must increase within a subgroup")
+	id, err := gw.objectID(o.ID)
+	if err != nil {
+		return err
 	}
-	return gw.writeLocked(o.ID, o.Status, o.Extensions, o.Frame)
+	return gw.writeLocked(id, o.Status, o.Extensions, o.Frame)
+}
+
+// objectID is the ID an object written with ID id gets: zero means the
+// next ID after the first object (Object.ID).
+func (gw *GroupWriter) objectID(id uint64) (uint64, error) {
+	if id == 0 && gw.nextID > 0 {
+		return gw.nextID, nil
+	}
+	if id < gw.nextID {
+		return 0, errors.New("moqt: object IDs must increase within a subgroup")
+	}
+	return id, nil
+}
+
+// WriteObjects writes objs in order, as WriteObject would one by one, and
+// returns how many were written before an error. A relay forwarding the
+// objects that arrived since its last write uses it: the batch is queued
+// for sending together, so the transport gets fuller packets.
+func (gw *GroupWriter) WriteObjects(objs []*Object) (int, error) {
+	gw.mu.Lock()
+	defer gw.mu.Unlock()
+	for i, o := range objs {
+		id, err := gw.objectID(o.ID)
+		if err == nil {
+			err = gw.writeLocked(id, o.Status, o.Extensions, o.Frame)
+		}
+		if err != nil {
+			return i, err
+		}
+	}
+	return len(objs), nil
 }
 
 func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extension, f *Frame) error {
@@ -194,11 +235,12 @@ func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extens
 	if gw.buf, err = gw.sw.AppendObject(gw.buf[:gw.pending], &obj); err != nil {
 		return err
 	}
+	first := gw.pending > 0 // the stream header goes out with this object
 	gw.pending = 0
 	if gw.st == &gw.ss {
 		err = gw.ss.writeObject(gw.buf, p)
 	} else {
-		err = writeJoined(gw.st, gw.buf, p)
+		err = writeJoined(gw.st, gw.buf, p, first)
 	}
 	if err != nil {
 		return gw.writeErr(err)

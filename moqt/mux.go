@@ -9,7 +9,8 @@ import (
 // goroutine, once per SUBSCRIBE the peer sends for a track under the
 // handler's broadcast path. It writes groups to the TrackWriter and should
 // return when done, after closing it (a TrackWriter left open is closed when
-// ServeTrack returns).
+// ServeTrack returns, unless the handler detached it with
+// TrackWriter.Detach to serve it from callbacks).
 //
 // A handler may also implement FetchHandler (to answer FETCH) and
 // TrackStatusHandler (TRACK_STATUS); Track and Broadcast implement all

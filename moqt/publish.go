@@ -271,6 +271,7 @@ func (s *Session) handlePublish(m *wire.Publish) error {
 	s.aliasMore = make(chan struct{})
 	s.mu.Unlock()
 	s.startDatagramLoop()
+	s.startUniLoop()
 	s.send(&wire.PublishOK{
 		RequestID:  m.RequestID,
 		Forward:    true,

@@ -41,6 +41,7 @@ type Server struct {
 	tr       *quic.Transport
 	wt       *webtransport.Server
 	sessions map[*Session]struct{}
+	cfg      *Config // Config with its defaults, shared by every session
 	closed   bool
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -81,6 +82,8 @@ func (srv *Server) Serve(pc net.PacketConn) error {
 		return errors.New("moqt: Serve called twice")
 	}
 	srv.ctx, srv.cancel = context.WithCancel(context.Background())
+	srv.cfg = srv.Config.withDefaults()
+	srv.cfg.withStreamLimit(srv.Config, srv.QUICConfig)
 	srv.sessions = make(map[*Session]struct{})
 	tlsConf := &tls.Config{}
 	if srv.TLSConfig != nil {
@@ -144,8 +147,8 @@ func (srv *Server) serveWebTransport(w http.ResponseWriter, r *http.Request) {
 }
 
 func (srv *Server) serveConn(ctx context.Context, conn transport.Conn, path, authority string, remote net.Addr) {
-	cfg := srv.Config.withDefaults()
-	cfg.withStreamLimit(srv.Config, srv.QUICConfig)
+	// Sessions only read their Config: one copy serves them all.
+	cfg := srv.cfg
 	_, err := serverSetup(ctx, conn, cfg, srv.Logger, srv.SetupHandler, srv.TrackMux, srv.register, path, authority, remote)
 	if err != nil {
 		srv.logger().Debug("session setup failed", "err", err)

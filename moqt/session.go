@@ -1,7 +1,6 @@
 package moqt
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -29,7 +28,7 @@ type Session struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 	ctrl   transport.Stream
-	ctrlR  *bufio.Reader
+	ctrlR  ctrlReader // reads ctrl
 
 	wmu  sync.Mutex // serializes control stream writes
 	wbuf []byte
@@ -52,9 +51,10 @@ type Session struct {
 	pubs       map[uint64]*TrackWriter // the peer's subscriptions by request ID
 	nextAlias  uint64
 
-	nsReaders    map[uint64]*AnnouncementReader // our SUBSCRIBE_NAMESPACEs
-	peerPrefixes map[uint64]wire.Namespace      // the peer's SUBSCRIBE_NAMESPACEs
-	sentAnn      map[BroadcastPath]bool         // our PUBLISH_NAMESPACEs
+	nsReaders map[uint64]*AnnouncementReader // our SUBSCRIBE_NAMESPACEs
+	// The namespace maps below are made on first use (put).
+	peerPrefixes map[uint64]wire.Namespace // the peer's SUBSCRIBE_NAMESPACEs
+	sentAnn      map[BroadcastPath]bool    // our PUBLISH_NAMESPACEs
 	peerAnn      map[BroadcastPath]*Announcement
 	peerAnnReq   map[uint64]BroadcastPath // the peer's PUBLISH_NAMESPACE request IDs
 	announceAll  bool                     // announce proactively: Config.AnnounceMode or PublishNamespaces
@@ -66,6 +66,7 @@ type Session struct {
 
 	dgram     datagramState // datagram groups received (datagram_reader.go)
 	dgramLoop sync.Once     // starts datagramLoop (startDatagramLoop)
+	uniLoop   sync.Once     // starts acceptUniLoop (startUniLoop)
 
 	goaway    chan struct{}
 	sched     *scheduler // nil with Config.DisableScheduler
@@ -79,27 +80,23 @@ func newSession(conn transport.Conn, cfg *Config, log *slog.Logger, mux *TrackMu
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Session{
-		conn:         conn,
-		cfg:          cfg,
-		log:          log.With("transport", conn.Protocol()),
-		mux:          mux,
-		isClient:     isClient,
-		version:      wire.Draft14,
-		reqIDMore:    make(chan struct{}),
-		aliasMore:    make(chan struct{}),
-		subs:         make(map[uint64]*TrackReader),
-		aliases:      make(map[uint64]*TrackReader),
-		pubs:         make(map[uint64]*TrackWriter),
-		nsReaders:    make(map[uint64]*AnnouncementReader),
-		peerPrefixes: make(map[uint64]wire.Namespace),
-		sentAnn:      make(map[BroadcastPath]bool),
-		peerAnn:      make(map[BroadcastPath]*Announcement),
-		peerAnnReq:   make(map[uint64]BroadcastPath),
-		fetches:      make(map[uint64]*FetchReader),
-		fetchPubs:    make(map[uint64]*FetchWriter),
-		statusReqs:   make(map[uint64]chan<- wire.Message),
-		goaway:       make(chan struct{}),
-		ourMaxReqID:  2 * cfg.MaxRequests,
+		conn:        conn,
+		cfg:         cfg,
+		log:         log.With("transport", conn.Protocol()),
+		mux:         mux,
+		isClient:    isClient,
+		version:     wire.Draft14,
+		reqIDMore:   make(chan struct{}),
+		aliasMore:   make(chan struct{}),
+		subs:        make(map[uint64]*TrackReader),
+		aliases:     make(map[uint64]*TrackReader),
+		pubs:        make(map[uint64]*TrackWriter),
+		nsReaders:   make(map[uint64]*AnnouncementReader),
+		fetches:     make(map[uint64]*FetchReader),
+		fetchPubs:   make(map[uint64]*FetchWriter),
+		statusReqs:  make(map[uint64]chan<- wire.Message),
+		goaway:      make(chan struct{}),
+		ourMaxReqID: 2 * cfg.MaxRequests,
 	}
 	s.ctx, s.cancel = context.WithCancelCause(context.Background())
 	if !cfg.DisableScheduler {
@@ -122,11 +119,10 @@ func (s *Session) start() {
 			s.announceLocal(a)
 		}
 	}
-	s.wg.Add(2)
+	s.wg.Add(1)
 	go s.controlLoop()
-	go s.acceptUniLoop()
-	// The datagram loop starts with the session's first subscription
-	// (startDatagramLoop).
+	// The data stream and datagram loops start with the session's first
+	// subscription (startUniLoop, startDatagramLoop).
 	context.AfterFunc(s.conn.Context(), func() {
 		s.closeLocal(&SessionError{Code: ErrCodeNoError, Reason: "connection closed", Remote: true}, false)
 	})
@@ -291,6 +287,23 @@ func (s *Session) send(m wire.Message) {
 	}
 }
 
+// ctrlReader reads the control stream without a buffer. Control messages
+// are few and small: a read buffer would cost every session its bytes for
+// as long as it lives (a relay holds one session per subscriber, most of
+// them idle), while reading unbuffered costs three or four stream reads
+// per message. ReadByte serves the varints of the message header.
+type ctrlReader struct {
+	r io.Reader
+	b [1]byte
+}
+
+func (c *ctrlReader) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+func (c *ctrlReader) ReadByte() (byte, error) {
+	_, err := io.ReadFull(c.r, c.b[:])
+	return c.b[0], err
+}
+
 // controlLoop reads and dispatches control messages.
 func (s *Session) controlLoop() {
 	defer s.wg.Done()
@@ -298,7 +311,7 @@ func (s *Session) controlLoop() {
 	for {
 		var m wire.Message
 		var err error
-		m, buf, err = wire.ReadMessage(s.ctrlR, s.version, buf)
+		m, buf, err = wire.ReadMessage(&s.ctrlR, s.version, buf)
 		if err != nil {
 			s.failErr(err)
 			return
@@ -332,6 +345,9 @@ func (s *Session) sendRequest(ctx context.Context, build func(id uint64) wire.Me
 			s.mu.Unlock()
 			s.startDatagramLoop() // before the request: its answer may bring datagrams
 			m := build(id)
+			if bringsStreams(m) {
+				s.startUniLoop()
+			}
 			var err error
 			if s.wbuf, err = wire.AppendMessage(s.wbuf[:0], m, s.version); err != nil {
 				s.wmu.Unlock()
@@ -503,15 +519,43 @@ func (s *Session) handleOtherControl(m wire.Message) error {
 	return nil
 }
 
+// startUniLoop starts the session's data stream loop (acceptUniLoop)
+// once: when the session first sends a SUBSCRIBE or FETCH, or accepts a
+// PUBLISH. Data streams only carry objects of the session's own
+// subscriptions and FETCHes, so until then the loop has nothing to deliver,
+// and a session that only serves subscribers (most of a relay's) saves its
+// goroutine and stack, a quarter of what such an idle session costs above
+// its QUIC connection. The trade-off: streams a peer opens before that wait
+// in quic-go, within the stream limit it granted (MaxIncomingUniStreams)
+// and their flow-control windows, so a malformed one is only noticed once
+// the loop runs.
+func (s *Session) startUniLoop() {
+	s.uniLoop.Do(func() {
+		s.wg.Add(1)
+		go s.acceptUniLoop()
+	})
+}
+
+// bringsStreams reports whether the answer to request m arrives on data
+// streams: a SUBSCRIBE's objects, a FETCH's response stream.
+func bringsStreams(m wire.Message) bool {
+	switch m.(type) {
+	case *wire.Subscribe, *wire.Fetch:
+		return true
+	}
+	return false
+}
+
 // acceptUniLoop accepts data streams.
 func (s *Session) acceptUniLoop() {
 	defer s.wg.Done()
+	var hs sliceReader // parses stream headers already received
 	for {
 		rs, err := s.conn.AcceptUniStream(s.ctx)
 		if err != nil {
 			return
 		}
-		s.acceptDataStream(rs) // data_stream.go
+		s.acceptDataStream(rs, &hs) // data_stream.go
 	}
 }
 

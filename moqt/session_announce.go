@@ -120,7 +120,7 @@ func (s *Session) announceLocal(a *Announcement) {
 		s.mu.Unlock()
 		return
 	}
-	s.sentAnn[a.BroadcastPath] = true
+	put(&s.sentAnn, a.BroadcastPath, true)
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
@@ -169,7 +169,7 @@ func (s *Session) handleNamespaceControl(m wire.Message) error {
 				return nil
 			}
 		}
-		s.peerPrefixes[m.RequestID] = m.NamespacePrefix
+		put(&s.peerPrefixes, m.RequestID, m.NamespacePrefix)
 		s.mu.Unlock()
 		s.send(&wire.SubscribeNamespaceOK{RequestID: m.RequestID})
 		for _, a := range s.mux.announcements() {
@@ -212,8 +212,8 @@ func (s *Session) handleNamespaceControl(m wire.Message) error {
 				}
 			}
 		}
-		s.peerAnn[path] = a
-		s.peerAnnReq[m.RequestID] = path
+		put(&s.peerAnn, path, a)
+		put(&s.peerAnnReq, m.RequestID, path)
 		var readers []*AnnouncementReader
 		for _, r := range s.nsReaders {
 			if r.ready == nil && m.TrackNamespace.HasPrefix(r.Prefix.namespace()) {
@@ -277,4 +277,14 @@ func (s *Session) namespaceReply(id uint64, err error) {
 	}
 	s.mu.Unlock()
 	close(ready)
+}
+
+// put sets m[k] = v, making m first: the namespace maps of a session are
+// made on first use, as most sessions (a relay's subscribers) never use
+// them.
+func put[K comparable, V any](m *map[K]V, k K, v V) {
+	if *m == nil {
+		*m = make(map[K]V)
+	}
+	(*m)[k] = v
 }

@@ -1,7 +1,6 @@
 package moqt
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -114,8 +113,8 @@ func serverSetup(ctx context.Context, conn transport.Conn, cfg *Config, log *slo
 	if err != nil {
 		return nil, err
 	}
-	s.ctrl, s.ctrlR = ctrl, bufio.NewReaderSize(ctrl, ctrlReadBuffer)
-	m, _, err := wire.ReadMessage(s.ctrlR, s.version, nil)
+	s.ctrl, s.ctrlR.r = ctrl, ctrl
+	m, _, err := wire.ReadMessage(&s.ctrlR, s.version, nil)
 	if err != nil {
 		s.failErr(err)
 		return nil, s.sessionErr()
@@ -207,7 +206,7 @@ func clientSetup(ctx context.Context, conn transport.Conn, cfg *Config, log *slo
 	if err != nil {
 		return nil, err
 	}
-	s.ctrl, s.ctrlR = ctrl, bufio.NewReaderSize(ctrl, ctrlReadBuffer)
+	s.ctrl, s.ctrlR.r = ctrl, ctrl
 	cs := &wire.ClientSetup{}
 	for _, v := range cfg.Versions {
 		cs.SupportedVersions = append(cs.SupportedVersions, wire.Version(v))
@@ -226,7 +225,7 @@ func clientSetup(ctx context.Context, conn transport.Conn, cfg *Config, log *slo
 	if err := s.writeControl(cs); err != nil {
 		return nil, err
 	}
-	m, _, err := wire.ReadMessage(s.ctrlR, s.version, nil)
+	m, _, err := wire.ReadMessage(&s.ctrlR, s.version, nil)
 	if err != nil {
 		s.failErr(err)
 		return nil, s.sessionErr()
@@ -249,9 +248,3 @@ func clientSetup(ctx context.Context, conn transport.Conn, cfg *Config, log *slo
 }
 
 func (v Version) String() string { return fmt.Sprint(wire.Version(v)) }
-
-// ctrlReadBuffer sizes a session's control stream read buffer. Control
-// messages are small and rare, so a small buffer (bufio's default is 4 KiB)
-// costs a few more stream reads for a large message, and saves memory on
-// every session: a relay holds one per subscriber.
-const ctrlReadBuffer = 512

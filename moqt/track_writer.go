@@ -39,6 +39,8 @@ type TrackWriter struct {
 	outgoing   bool          // a subscription we initiated with PUBLISH
 	ready      chan struct{} // PUBLISH: closed on PUBLISH_OK or PUBLISH_ERROR
 	setupErr   error         // PUBLISH: the PUBLISH_ERROR
+	detached   bool          // Detach: ServeTrack returning does not close it
+	onUpdate   func()        // Detach: called on SUBSCRIBE_UPDATE
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -351,7 +353,7 @@ func (s *Session) handleSubscribe(m *wire.Subscribe) error {
 	s.pubs[m.RequestID] = tw
 	s.mu.Unlock()
 	go func() {
-		defer tw.Close()
+		defer tw.closeAttached() // track_detach.go
 		h.ServeTrack(tw)
 	}()
 	return nil
@@ -430,10 +432,7 @@ func (s *Session) handleSubscribeUpdate(m *wire.SubscribeUpdate) error {
 	if s.sched != nil {
 		s.sched.update(tw)
 	}
-	select {
-	case tw.updated <- struct{}{}:
-	default:
-	}
+	tw.notifyUpdated() // track_detach.go
 	return nil
 }
 

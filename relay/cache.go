@@ -36,7 +36,8 @@ type subgroup struct {
 	datagram bool // forwarded with OpenDatagramGroup
 
 	mu      sync.Mutex
-	objs    []entry
+	objs    []*moqt.Object // received so far; append-only, so a view stays valid
+	ats     []time.Time    // when each of objs was received
 	done    bool
 	err     error         // why the upstream stream ended early, if it did
 	wake    chan struct{} // closed when objs grows or the subgroup ends
@@ -56,7 +57,8 @@ func (sg *subgroup) append(o *moqt.Object, at time.Time) bool {
 		sg.mu.Unlock()
 		return false
 	}
-	sg.objs = append(sg.objs, entry{obj: o, at: at})
+	sg.objs = append(sg.objs, o)
+	sg.ats = append(sg.ats, at)
 	sg.signalLocked()
 	sg.mu.Unlock()
 	return true
@@ -77,7 +79,7 @@ func (sg *subgroup) finish(err error) {
 func (sg *subgroup) evict() {
 	sg.mu.Lock()
 	sg.gone = true
-	sg.objs = nil
+	sg.objs, sg.ats = nil, nil
 	sg.signalLocked()
 	sg.mu.Unlock()
 }
@@ -92,16 +94,18 @@ func (sg *subgroup) signalLocked() {
 
 // cursor is what a sender learns from subgroup.next.
 type cursor struct {
-	e    entry         // the object, if ok
-	ok   bool          // the object was received
-	done bool          // no object will follow
-	gone bool          // the subgroup was evicted
-	err  error         // why the upstream subgroup ended early, if done
-	wake chan struct{} // closed when there is news, if neither ok nor done
+	objs []*moqt.Object // the objects received from the asked-for one on
+	at   time.Time      // when the first of objs was received
+	done bool           // no object will follow objs
+	gone bool           // the subgroup was evicted
+	err  error          // why the upstream subgroup ended early, if done
+	wake chan struct{}  // closed when there is news, if objs is empty and not done
 }
 
-// next returns object i if it was received. Otherwise it reports whether
-// the subgroup ended, or returns a channel closed when there is news.
+// next returns the objects received from object i on, and whether the
+// subgroup ended after them; with none, it returns a channel closed when
+// there is news. The objects are a view of the cache: appends never move
+// the ones already there, so a sender writes them without holding sg.mu.
 func (sg *subgroup) next(i int) cursor {
 	sg.mu.Lock()
 	defer sg.mu.Unlock()
@@ -109,7 +113,7 @@ func (sg *subgroup) next(i int) cursor {
 	case sg.gone:
 		return cursor{done: true, gone: true}
 	case i < len(sg.objs):
-		return cursor{e: sg.objs[i], ok: true}
+		return cursor{objs: sg.objs[i:len(sg.objs):len(sg.objs)], at: sg.ats[i], done: sg.done, err: sg.err}
 	case sg.done:
 		return cursor{done: true, err: sg.err}
 	}

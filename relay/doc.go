@@ -38,18 +38,22 @@
 // subscribers. Every upstream subgroup stream is read into the track's
 // cache, an append-only list of objects per subgroup, and each subscriber
 // has, per subgroup in flight, a sender that reads that list at the
-// subscriber's own pace and writes the objects with GroupWriter.WriteObject:
-// the same *moqt.Frame for everyone (neither the relay nor moqt's stream
-// writers below it copy a payload per subscriber: moqt queues references
-// to the immutable Frame), and
-// subgroup IDs, publisher priorities, object IDs, object
-// status and extension headers as received. The cache keeps the most recent
+// subscriber's own pace and writes what arrived since its last write in
+// one batch (GroupWriter.WriteObjects): the same *moqt.Frame for everyone,
+// and subgroup IDs, publisher priorities, object IDs, object status and
+// extension headers as received. The relay never copies a payload; moqt's
+// send queue references payloads over 1 KiB and copies smaller ones next
+// to their object header, the one copy quic-go would otherwise make of so
+// small a write itself, so that a batch reaches the transport as one write
+// (and fuller packets). The cache keeps the most recent
 // groups (Config.CacheGroups, CacheBytes, CacheAge, and the relay-wide
 // MaxCacheBytes): a late joiner starts at a group boundary chosen by its
 // filter — the start of the newest cached group for "latest object", the
 // next group for "next group start", or its absolute start — and is
 // served the cached groups first. FETCH (standalone or joining) is answered
-// from the same cache (ServeFetch) and TRACK_STATUS from the relay's
+// from the same cache (ServeFetch) when the cache holds its range from its
+// start; an older range, or a track the relay does not carry, is fetched
+// from the publisher and forwarded. TRACK_STATUS is answered from the relay's
 // subscription or, for a track it does not carry, by its publisher. A
 // track a publisher pushes with PUBLISH is fanned out the same way
 // (ServePublish). When the last subscriber leaves, the

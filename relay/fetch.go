@@ -2,31 +2,57 @@ package relay
 
 import (
 	"context"
+	"errors"
+	"io"
 	"slices"
 	"time"
 
 	"github.com/moqgo/moqgo/moqt"
 )
 
-// ServeFetch answers a FETCH (standalone or joining) from the cache of the
-// track's live upstream subscription, making the Relay a moqt.FetchHandler.
-// A track the relay is not subscribed to is refused with
-// TRACK_DOES_NOT_EXIST; a range after the largest object with
-// INVALID_RANGE; a range the cache no longer holds with NO_OBJECTS.
+// ServeFetch answers a FETCH (standalone or joining), making the Relay a
+// moqt.FetchHandler. A range the cache of the track's upstream
+// subscription holds from its start is answered from the cache: a range
+// after the largest object with INVALID_RANGE, one without objects with
+// NO_OBJECTS. Anything else (a track the relay does not carry, a range
+// older than what it has cached) is fetched from the track's publisher and
+// forwarded object by object, the publisher's refusal included; without a
+// publisher the FETCH is refused with TRACK_DOES_NOT_EXIST.
 func (r *Relay) ServeFetch(fw *moqt.FetchWriter) {
 	if !r.grantsOf(fw.Session()).CanSubscribe(fw.BroadcastPath) {
 		r.stats.refused.Add(1)
 		fw.CloseWithError(moqt.SubscribeErrorUnauthorized)
 		return
 	}
+	cfg := fw.FetchConfig()
 	r.mu.Lock()
 	t := r.tracks[trackKey{path: fw.BroadcastPath, name: fw.TrackName}]
+	var pub *moqt.Session
+	if o := r.routeLocked(fw.BroadcastPath); o != nil {
+		pub = o.pubs[len(o.pubs)-1].sess
+	}
 	r.mu.Unlock()
-	if t == nil {
+	if t != nil {
+		t.mu.Lock()
+		if t.up != nil {
+			pub = t.up.Session() // the track's own publisher (a pushed track has no route)
+		}
+		held := t.holdsLocked(cfg.Start)
+		t.mu.Unlock()
+		if held || pub == nil {
+			r.fetchCached(fw, t, cfg)
+			return
+		}
+	}
+	if pub == nil {
 		fw.CloseWithError(moqt.SubscribeErrorTrackDoesNotExist)
 		return
 	}
-	cfg := fw.FetchConfig()
+	r.fetchUpstream(fw, pub, cfg)
+}
+
+// fetchCached answers a FETCH from t's cache.
+func (r *Relay) fetchCached(fw *moqt.FetchWriter, t *track, cfg *moqt.FetchConfig) {
 	objs, largest, ok := t.cachedRange(cfg.Start, cfg.End, cfg.GroupOrder)
 	if !ok || largest.Less(cfg.Start) {
 		fw.CloseWithError(moqt.FetchErrorInvalidRange)
@@ -57,6 +83,72 @@ func (r *Relay) ServeFetch(fw *moqt.FetchWriter) {
 	fw.Close()
 }
 
+// fetchUpstream forwards a FETCH to the track's publisher pub and its
+// answer to fw: FETCH_OK's fields once the first object (or the end)
+// arrived, then the objects as they arrive (Frames shared, not copied). A
+// refusal is passed on with its code; a fetch stream the publisher resets
+// before its first object refuses the fetch with INTERNAL_ERROR, after it
+// resets the downstream stream with the publisher's code.
+// The downstream fetcher going away cancels the upstream FETCH.
+func (r *Relay) fetchUpstream(fw *moqt.FetchWriter, pub *moqt.Session, cfg *moqt.FetchConfig) {
+	r.stats.upFetches.Add(1)
+	fr, err := pub.Fetch(fw.Context(), fw.BroadcastPath, fw.TrackName, cfg)
+	if err != nil {
+		var fe *moqt.FetchError
+		var se *moqt.SubscribeError
+		switch {
+		case errors.As(err, &fe):
+			fw.CloseWithError(fe.Code)
+		case errors.As(err, &se):
+			fw.CloseWithError(se.Code)
+		default:
+			r.log.Debug("upstream fetch failed", "path", fw.BroadcastPath, "track", fw.TrackName, "err", err)
+			fw.CloseWithError(moqt.SubscribeErrorInternal)
+		}
+		return
+	}
+	defer fr.Close()
+	var n, bytes int64
+	defer func() {
+		r.stats.objectsOut.Add(n)
+		r.stats.bytesOut.Add(bytes)
+	}()
+	for {
+		o, err := fr.ReadObject()
+		if err == io.EOF {
+			if n == 0 && fw.WriteInfo(fr.Info()) != nil {
+				return
+			}
+			fw.Close()
+			return
+		}
+		if err != nil {
+			// Before the first object the fetcher has not been answered:
+			// it is refused; after it, its stream is reset like ours.
+			var ge *moqt.GroupError
+			switch {
+			case n == 0:
+				fw.CloseWithError(moqt.SubscribeErrorInternal)
+			case errors.As(err, &ge):
+				fw.CancelWrite(ge.Code)
+			default:
+				fw.CancelWrite(moqt.GroupErrorInternal)
+			}
+			return
+		}
+		if n == 0 && fw.WriteInfo(fr.Info()) != nil {
+			return
+		}
+		r.stats.objectsIn.Add(1)
+		r.stats.bytesIn.Add(int64(o.Frame.Len()))
+		if err := fw.WriteObject(o); err != nil {
+			return
+		}
+		n++
+		bytes += int64(o.Frame.Len())
+	}
+}
+
 // cachedRange returns the cached objects from start through end (end as
 // in moqt.FetchConfig), by group in order and by object ID within a group,
 // and the track's largest location. The Frames are shared.
@@ -84,12 +176,12 @@ func (t *track) cachedRange(start, end moqt.Location, order moqt.GroupOrder) ([]
 		first := len(out)
 		for _, sg := range subs[i] {
 			sg.mu.Lock()
-			for _, e := range sg.objs {
-				id := e.obj.ID
+			for _, o := range sg.objs {
+				id := o.ID
 				if g.seq == start.Group && id < start.Object || g.seq == end.Group && end.Object != 0 && id >= end.Object {
 					continue
 				}
-				out = append(out, moqt.TrackObject{Group: g.seq, Subgroup: sg.id, PublisherPriority: sg.priority, Object: *e.obj})
+				out = append(out, moqt.TrackObject{Group: g.seq, Subgroup: sg.id, PublisherPriority: sg.priority, Object: *o})
 			}
 			sg.mu.Unlock()
 		}

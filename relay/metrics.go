@@ -25,6 +25,7 @@ var (
 	descSkips         = desc("skips_total", "Groups abandoned for slow subscribers.")
 	descDrops         = desc("drops_total", "Subgroups lost by subscribers because they left the cache first.")
 	descRefused       = desc("refused_total", "Sessions, announcements and subscriptions refused by authorization.")
+	descUpFetches     = desc("upstream_fetches_total", "FETCHes forwarded to publishers because the cache did not hold their range.")
 	descViewers       = prometheus.NewDesc("moq_relay_viewers", "Subscriptions per announced broadcast path.", []string{"namespace"}, nil)
 )
 
@@ -35,7 +36,7 @@ func desc(name, help string) *prometheus.Desc {
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSessions, descTracks, descSubscriptions, descWaiting,
 		descObjectsIn, descBytesIn, descObjectsOut, descBytesOut, descCacheBytes,
-		descEvictions, descSkips, descDrops, descRefused, descViewers} {
+		descEvictions, descSkips, descDrops, descRefused, descUpFetches, descViewers} {
 		ch <- d
 	}
 }
@@ -61,6 +62,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descSkips, s.Skips)
 	counter(descDrops, s.Drops)
 	counter(descRefused, s.Refused)
+	counter(descUpFetches, s.UpstreamFetches)
 	for ns, n := range s.Viewers {
 		ch <- prometheus.MustNewConstMetric(descViewers, prometheus.GaugeValue, float64(n), string(ns))
 	}

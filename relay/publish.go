@@ -33,6 +33,7 @@ func (r *Relay) ServePublish(tr *moqt.TrackReader) {
 	key := trackKey{path: tr.BroadcastPath, name: tr.TrackName}
 	t := newTrack(r, key)
 	t.origin, t.up, t.info, t.pushed = tr.BroadcastPath, tr, tr.Info(), true
+	t.since = after(t.info)
 	close(t.ready)
 	r.mu.Lock()
 	if r.closed {

@@ -139,9 +139,9 @@ func (r *Relay) register(sess *moqt.Session, p *peer) {
 		return
 	}
 	r.stats.sessions.Add(1)
-	stop := context.AfterFunc(r.ctx, func() { sess.CloseWithError(moqt.ErrCodeNoError, "relay closed") })
+	// Close closes the sessions in r.sessions; this is the session's only
+	// watcher, so an idle subscriber costs the relay one callback.
 	context.AfterFunc(sess.Context(), func() {
-		stop()
 		r.stats.sessions.Add(-1)
 		r.mu.Lock()
 		delete(r.sessions, sess)
@@ -272,7 +272,9 @@ func (r *Relay) route(ctx context.Context, path moqt.BroadcastPath) (o *origin, 
 
 // ServeTrack serves one downstream subscription: it is routed to the
 // publisher of the longest announced prefix of its path, sharing one
-// upstream subscription per track with every other subscriber.
+// upstream subscription per track with every other subscriber. Once the
+// subscription is active, ServeTrack detaches it and returns: callbacks
+// serve it from then on (serveDetached).
 func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 	r.mu.Lock()
 	if r.closed {
@@ -282,7 +284,12 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 	}
 	r.serving.Add(1)
 	r.mu.Unlock()
-	defer r.serving.Done()
+	detached := false
+	defer func() {
+		if !detached {
+			r.serving.Done()
+		}
+	}()
 	if !r.grantsOf(tw.Session()).CanSubscribe(tw.BroadcastPath) {
 		r.stats.refused.Add(1)
 		tw.CloseWithError(moqt.SubscribeErrorUnauthorized)
@@ -295,7 +302,11 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 	}
 	t := r.acquire(trackKey{path: tw.BroadcastPath, name: tw.TrackName}, o.path, sess, waited)
 	s := newSubscriber(t, tw)
-	defer t.leave(s)
+	defer func() {
+		if !detached {
+			t.leave(s)
+		}
+	}()
 	// The filter's live edge is where the track stood when the SUBSCRIBE
 	// arrived: groups cached while it waits for the upstream subscription
 	// came after it, and are its own.
@@ -319,28 +330,55 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 		closeWith(tw, err)
 		return
 	}
-	for {
-		select {
-		case <-tw.Updated():
-			s.configure()
-			continue
-		case <-tw.Context().Done():
-			s.stop()
-			return
-		case <-s.finished:
-		}
-		break
+	detached = true
+	r.serveDetached(t, s, tw)
+}
+
+// serveDetached serves an active subscription without a goroutine of its
+// own until it ends: SUBSCRIBE_UPDATE reconfigures the subscriber from the
+// session's callback, and the end (the subscriber or its session ending
+// it, or the subscriber finishing: track ended, range done) runs once, on
+// a goroutine started then. An idle subscriber so costs the relay no
+// goroutine stack beyond its session's.
+func (r *Relay) serveDetached(t *track, s *subscriber, tw *moqt.TrackWriter) {
+	var once sync.Once
+	end := func(finished bool) {
+		once.Do(func() {
+			if !finished { // unsubscribed, or the session ended
+				s.stop()
+				t.leave(s)
+				r.serving.Done()
+				tw.Close()
+				return
+			}
+			s.mu.Lock()
+			trackDone, err := s.trackDone, s.endErr
+			s.mu.Unlock()
+			s.drain(tw.Context())
+			if !trackDone {
+				tw.CloseWithError(moqt.DoneSubscriptionEnded)
+			} else {
+				closeWith(tw, err)
+			}
+			t.leave(s)
+			r.serving.Done()
+		})
 	}
+	tw.Detach(s.configure)
+	select { // an update that came before Detach
+	case <-tw.Updated():
+		s.configure()
+	default:
+	}
+	context.AfterFunc(tw.Context(), func() { end(false) })
 	s.mu.Lock()
-	trackDone, err := s.trackDone, s.endErr
-	s.mu.Unlock()
-	if !trackDone {
-		s.drain(tw.Context())
-		tw.CloseWithError(moqt.DoneSubscriptionEnded)
-		return
+	s.onFinish = func() { go end(true) }
+	select {
+	case <-s.finished: // before onFinish was set
+		go end(true)
+	default:
 	}
-	s.drain(tw.Context())
-	closeWith(tw, err)
+	s.mu.Unlock()
 }
 
 // closeWith ends a downstream subscription as its upstream ended.
@@ -433,8 +471,15 @@ func (r *Relay) Close() error {
 	for _, o := range r.origins {
 		origins = append(origins, o)
 	}
+	sessions := make([]*moqt.Session, 0, len(r.sessions))
+	for sess := range r.sessions {
+		sessions = append(sessions, sess)
+	}
 	r.mu.Unlock()
 	r.cancel()
+	for _, sess := range sessions {
+		sess.CloseWithError(moqt.ErrCodeNoError, "relay closed")
+	}
 	for _, o := range origins {
 		o.end()
 	}

@@ -20,6 +20,7 @@ type stats struct {
 	skips         atomic.Int64
 	drops         atomic.Int64
 	refused       atomic.Int64
+	upFetches     atomic.Int64
 }
 
 // Stats is a snapshot of the relay's activity.
@@ -51,6 +52,9 @@ type Stats struct {
 	// Refused counts sessions, announcements and subscriptions refused by
 	// the Authorizer.
 	Refused int64
+	// UpstreamFetches counts FETCHes forwarded to publishers because the
+	// cache did not hold their range.
+	UpstreamFetches int64
 	// Viewers is the number of subscriptions per announced broadcast path.
 	Viewers map[moqt.BroadcastPath]int
 }
@@ -70,6 +74,8 @@ func (r *Relay) Stats() Stats {
 		Skips:         st.skips.Load(),
 		Drops:         st.drops.Load(),
 		Refused:       st.refused.Load(),
+
+		UpstreamFetches: st.upFetches.Load(),
 	}
 	r.mu.Lock()
 	s.Tracks = int64(len(r.tracks))

@@ -35,6 +35,7 @@ type subscriber struct {
 	endErr    error
 	trackDone bool
 	finished  chan struct{} // closed when the subscription should end
+	onFinish  func()        // called (under mu) as finished closes: relay.go serveDetached
 	accepted  chan struct{} // closed once SUBSCRIBE_OK was sent
 	lastTurn  chan struct{} // the opened channel of the last sender started
 	wg        sync.WaitGroup
@@ -192,6 +193,9 @@ func (s *subscriber) finishLocked() {
 	case <-s.finished:
 	default:
 		close(s.finished)
+		if s.onFinish != nil {
+			s.onFinish()
+		}
 	}
 }
 
@@ -313,11 +317,11 @@ func (snd *sender) run() {
 	st := &s.t.r.stats
 	// Counters are added in batches: one atomic add per object and
 	// subscriber would contend at large fan-outs.
-	var objs, bytes int64
+	var objs64, bytes int64
 	flush := func() {
-		st.objectsOut.Add(objs)
+		st.objectsOut.Add(objs64)
 		st.bytesOut.Add(bytes)
-		objs, bytes = 0, 0
+		objs64, bytes = 0, 0
 	}
 	defer func() {
 		snd.passTurn()
@@ -358,22 +362,35 @@ func (snd *sender) run() {
 	stall := s.t.r.cfg.StallTimeout
 	for i := 0; ; {
 		c := sg.next(i)
-		e := c.e
-		if c.ok && sg.datagram && e.obj.Status == moqt.StatusEndOfGroup {
-			i++ // the upstream's End of Group: gw.Close sends the relay's own, once
-			continue
-		}
-		if c.ok {
+		if objs := c.objs; len(objs) > 0 {
+			if sg.datagram { // one at a time: the upstream's End of Group is not forwarded
+				objs = objs[:1]
+				if objs[0].Status == moqt.StatusEndOfGroup {
+					i++ // gw.Close sends the relay's own, once
+					continue
+				}
+			}
+			// Everything that arrived since the last write goes out in one
+			// batch: one deadline, one lock, fuller packets.
 			deadline := time.Now().Add(stall)
 			if timeout > 0 {
-				deadline = e.at.Add(timeout)
+				deadline = c.at.Add(timeout)
 			}
 			_ = gw.SetWriteDeadline(deadline)
 			if snd.cancelled.Load() {
 				gw.CancelWrite(moqt.GroupErrorCancelled)
 				return
 			}
-			if err := gw.WriteObject(e.obj); err != nil {
+			n, err := gw.WriteObjects(objs)
+			for _, o := range objs[:n] {
+				bytes += int64(o.Frame.Len())
+			}
+			objs64 += int64(n)
+			if objs64 >= 8 {
+				flush()
+			}
+			i += n
+			if err != nil {
 				code := moqt.GroupErrorCancelled
 				if errors.Is(err, os.ErrDeadlineExceeded) && !snd.cancelled.Load() {
 					code = moqt.GroupErrorDeliveryTimeout
@@ -383,12 +400,6 @@ func (snd *sender) run() {
 				gw.CancelWrite(code)
 				return
 			}
-			objs++
-			bytes += int64(e.obj.Frame.Len())
-			if objs == 8 {
-				flush()
-			}
-			i++
 			continue
 		}
 		if c.done {

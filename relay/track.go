@@ -36,10 +36,15 @@ type track struct {
 	linger  *time.Timer // running while users == 0
 	closing bool        // lingered out: no new subscriber may join
 
-	mu       sync.Mutex
-	up       *moqt.TrackReader
-	info     moqt.Info
-	groups   []*group // cached, ascending by sequence
+	mu     sync.Mutex
+	up     *moqt.TrackReader
+	info   moqt.Info
+	groups []*group // cached, ascending by sequence
+	// since is where the cache's knowledge of the track starts: every
+	// object the publisher wrote from it on was received (or is still to
+	// come) and, unless its group was dropped, is cached. Older objects
+	// were written before the upstream subscription began or were evicted.
+	since    moqt.Location
 	bytes    int64
 	subs     map[*subscriber]struct{}
 	ended    bool
@@ -65,6 +70,7 @@ func (t *track) run(sess *moqt.Session) {
 	t.mu.Lock()
 	t.up = up
 	t.info = up.Info()
+	t.since = after(t.info)
 	t.mu.Unlock()
 	t.r.mu.Lock()
 	closing := t.closing
@@ -211,7 +217,7 @@ func (t *track) addSubgroup(seq moqt.GroupSequence, id uint64, priority uint8, d
 	sg.datagram = datagram
 	g.subgroups = append(g.subgroups, sg)
 	if first != nil {
-		sg.objs = append(sg.objs, *first)
+		sg.objs, sg.ats = append(sg.objs, first.obj), append(sg.ats, first.at)
 		t.countLocked(g, first)
 	}
 	t.evictLocked()
@@ -296,7 +302,25 @@ func (t *track) evictLocked() {
 		t.dropLocked(old, hard)
 		t.groups[0] = nil
 		t.groups = t.groups[1:]
+		if oldest := (moqt.Location{Group: t.groups[0].seq}); t.since.Less(oldest) {
+			t.since = oldest
+		}
 	}
+}
+
+// after is the first location a subscription answered with info
+// delivers: the one after the largest (draft-14 Largest Object filter).
+func after(info moqt.Info) moqt.Location {
+	if !info.ContentExists {
+		return moqt.Location{}
+	}
+	return moqt.Location{Group: info.LatestGroup, Object: info.LatestObject + 1}
+}
+
+// holdsLocked reports whether the cache knows the track from start on, so
+// that a FETCH from start can be answered from it.
+func (t *track) holdsLocked(start moqt.Location) bool {
+	return !start.Less(t.since)
 }
 
 // dropLocked removes g from the cache; if hard, senders still on it

@@ -2,9 +2,7 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +12,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/quic-go/quic-go"
 
 	"github.com/moqgo/moqgo/internal/devcert"
 	"github.com/moqgo/moqgo/moqt"
@@ -31,7 +26,7 @@ const rawALPN = "moqgo-bench-raw"
 // standard input closes: "relay" is a moqgo relay, "raw" is quic-go
 // writing the benchmark's groups to n connections directly. It prints the
 // address and the certificate fingerprint first.
-func serveChild(mode string, n int, paced bool) error {
+func serveChild(mode string, n int, paced pacing) error {
 	if os.Getenv("MOQ_BENCH_HEAPPROFILE") != "" {
 		runtime.MemProfileRate = 512 // per-session structures are small
 	}
@@ -76,7 +71,7 @@ func serveChild(mode string, n int, paced bool) error {
 		r.Close()
 		return nil
 	case "raw":
-		return serveRaw(pc, cert, n, paced, stdinClosed)
+		return serveRaw(pc, cert, n, paced, stdinClosed) // raw.go
 	}
 	return fmt.Errorf("unknown mode %q", mode)
 }
@@ -99,109 +94,18 @@ func settle(heapPath string) {
 	if os.Getenv("MOQ_BENCH_MEMSTATS") != "" {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		fmt.Fprintf(os.Stderr, "fanout child: heap in use %d KiB, stacks %d KiB, goroutines %d, sys %d KiB\n",
-			ms.HeapInuse>>10, ms.StackInuse>>10, runtime.NumGoroutine(), ms.Sys>>10)
+		fmt.Fprintf(os.Stderr, "fanout child: heap in use %d KiB (live %d KiB), stacks %d KiB, goroutines %d, sys %d KiB\n",
+			ms.HeapInuse>>10, ms.HeapAlloc>>10, ms.StackInuse>>10, runtime.NumGoroutine(), ms.Sys>>10)
 	}
 	fmt.Println("settled")
 }
 
-// profilePath names a profile of one kind of run: path.mode[-paced].
-func profilePath(path, mode string, paced bool) string {
-	if paced {
-		return path + "." + mode + "-paced"
+// profilePath names a profile of one kind of run: path.mode[-pacing].
+func profilePath(path, mode string, p pacing) string {
+	if p != unpaced {
+		return path + "." + mode + "-" + p.String()
 	}
 	return path + "." + mode
-}
-
-// serveRaw accepts n connections, then writes the benchmark's groups to
-// each: one unidirectional stream per group, as a relay does.
-func serveRaw(pc net.PacketConn, cert *devcert.Cert, n int, paced bool, stop <-chan struct{}) error {
-	tlsConf := cert.TLSConfig()
-	tlsConf.NextProtos = []string{rawALPN}
-	tr := &quic.Transport{Conn: pc}
-	defer tr.Close()
-	ln, err := tr.Listen(tlsConf, &quic.Config{MaxIdleTimeout: time.Minute})
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-stop
-		cancel()
-	}()
-	conns := make([]*quic.Conn, 0, n)
-	for len(conns) < n {
-		c, err := ln.Accept(ctx)
-		if err != nil {
-			return nil
-		}
-		conns = append(conns, c)
-	}
-	// Every connection gets its own writer: a slow one does not hold up
-	// the others (as in the relay). The groups are produced once and
-	// shared.
-	groups := make([]chan []byte, n)
-	var wg sync.WaitGroup
-	for i, c := range conns {
-		groups[i] = make(chan []byte, 64)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for g := range groups[i] {
-				st, err := c.OpenUniStreamSync(ctx)
-				if err != nil {
-					return
-				}
-				if _, err := st.Write(g); err != nil {
-					st.CancelWrite(0)
-					continue
-				}
-				st.Close()
-			}
-		}()
-	}
-	var tick <-chan time.Time
-	if paced {
-		t := time.NewTicker(time.Second / groupsPerSecond)
-		defer t.Stop()
-		tick = t.C
-	}
-	for ctx.Err() == nil {
-		if tick != nil {
-			select {
-			case <-tick:
-			case <-ctx.Done():
-			}
-		}
-		g := make([]byte, framesPerGroup*frameSize)
-		now := time.Now().UnixNano()
-		for f := 0; f < framesPerGroup; f++ {
-			binary.BigEndian.PutUint64(g[f*frameSize:], uint64(now))
-		}
-		for _, ch := range groups {
-			if !paced {
-				select { // unpaced: as fast as the connections take groups
-				case ch <- g:
-				case <-ctx.Done():
-				}
-				continue
-			}
-			select {
-			case ch <- g:
-			default: // this connection is behind: skip the group for it
-			}
-		}
-	}
-	for _, ch := range groups {
-		close(ch)
-	}
-	for _, c := range conns {
-		c.CloseWithError(0, "")
-	}
-	wg.Wait()
-	return nil
 }
 
 // child is a running server process.
@@ -212,9 +116,11 @@ type child struct {
 	fp    string
 	lines chan string // the child's later output lines
 	done  chan error
+	mode  string // "relay" or "raw"
+	paced pacing
 }
 
-func startChild(mode string, n int, paced bool) (*child, error) {
+func startChild(mode string, n int, paced pacing) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -227,14 +133,14 @@ func startChild(mode string, n int, paced bool) (*child, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{exe, "-serve", mode, "-n", fmt.Sprint(n), fmt.Sprintf("-paced=%v", paced)}
+	args := []string{exe, "-serve", mode, "-n", fmt.Sprint(n), "-pacing=" + paced.String()}
 	p, err := os.StartProcess(exe, args, &os.ProcAttr{Files: []*os.File{ir, pw, os.Stderr}})
 	pw.Close()
 	ir.Close()
 	if err != nil {
 		return nil, err
 	}
-	c := &child{cmd: p, stdin: iw, lines: make(chan string, 16), done: make(chan error, 1)}
+	c := &child{cmd: p, stdin: iw, lines: make(chan string, 16), done: make(chan error, 1), mode: mode, paced: paced}
 	br := bufio.NewReader(pr)
 	line, err := br.ReadString('\n')
 	if err != nil {

@@ -3,7 +3,7 @@
 // quic-go ceiling (one server process writing the same groups to N
 // connections, no MoQ), and prints a table. Run it with `make bench-relay`.
 //
-// Groups are 30 frames of 1 KiB, each frame stamped with its send time.
+// Groups are 30 frames of 1 KiB, each frame stamped with its write time.
 // For each N it measures, over a fixed window after a warm-up:
 //
 //   - delivered throughput, unpaced (the publisher writes as fast as it
@@ -13,7 +13,11 @@
 //     from /proc once the relay has collected the handshakes' garbage and
 //     returned it to the OS (as an idle process does within minutes) and,
 //     in the "(unsettled)" column, right after the subscribers connected;
-//   - end-to-end latency p50/p99 at a paced 30 groups/s.
+//   - end-to-end latency p50/p99 at 30 groups/s, from the publisher's
+//     write of a frame to the subscriber's read of it, twice: with each
+//     group's frames spread evenly over its 1/30 s (a live source, the
+//     frame-paced figure), and with each group written in one burst; raw
+//     quic-go paced the same way alongside.
 //
 // Everything shares the machine's cores: the numbers compare the relay
 // with quic-go measured the same way in the same run, not with other
@@ -24,7 +28,9 @@
 // MOQ_BENCH_HEAPPROFILE=file writes the relay's heap profile with
 // the subscribers connected and idle, MOQ_BENCH_CPUPROFILE=file the server
 // processes' CPU profiles, to file.relay, file.relay-paced, file.raw and
-// file.raw-paced (the last N's run wins).
+// file.raw-paced (the last N's run wins), and MOQ_BENCH_CLIENTPROFILE=file
+// this process's (publisher and subscribers) over each measurement window,
+// named the same way.
 package main
 
 import (
@@ -53,12 +59,13 @@ func fingerprint(der []byte) string {
 func main() {
 	serve := flag.String("serve", "", "internal: run the measured server (relay or raw) in this process")
 	n := flag.Int("n", 1, "internal: connections the raw server waits for")
-	paced := flag.Bool("paced", false, "internal: the raw server paces groups")
+	var paced pacing
+	flag.Var(&paced, "pacing", "internal: how the raw server paces its groups (none, frames, burst)")
 	ns := flag.String("subscribers", "1,10,100,500", "comma-separated subscriber counts")
 	window := flag.Duration("window", 3*time.Second, "measurement window per run")
 	flag.Parse()
 	if *serve != "" {
-		if err := serveChild(*serve, *n, *paced); err != nil {
+		if err := serveChild(*serve, *n, paced); err != nil {
 			fmt.Fprintln(os.Stderr, "fanout child:", err)
 			os.Exit(1)
 		}

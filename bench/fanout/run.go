@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,6 +63,7 @@ type measure struct {
 	idlePerUnsettled int64
 	p50, p99         time.Duration
 	delivered        int64
+	cores            float64 // server CPU seconds per second
 }
 
 // window measures the sink and the child's CPU over d.
@@ -71,12 +73,17 @@ func window(s *sink, c *child, d time.Duration) (measure, error) {
 	if err != nil {
 		return measure{}, err
 	}
+	stopProfile, err := clientProfile(c.mode, c.paced)
+	if err != nil {
+		return measure{}, err
+	}
 	b0 := s.bytes.Load()
 	t0 := time.Now()
 	s.record.Store(true)
 	time.Sleep(d)
 	s.record.Store(false)
 	elapsed := time.Since(t0)
+	stopProfile()
 	b1 := s.bytes.Load()
 	cpu1, rss, err := procStats(c.cmd.Pid)
 	if err != nil {
@@ -84,11 +91,34 @@ func window(s *sink, c *child, d time.Duration) (measure, error) {
 	}
 	m := measure{delivered: b1 - b0, rss: rss}
 	m.mbps = float64(m.delivered) / elapsed.Seconds() / 1e6
+	m.cores = (cpu1 - cpu0) / elapsed.Seconds()
 	if m.delivered > 0 {
 		m.cpuPerGB = (cpu1 - cpu0) / (float64(m.delivered) / 1e9)
 	}
 	m.p50, m.p99 = s.percentiles()
 	return m, nil
+}
+
+// clientProfile starts a CPU profile of this process (the publisher and
+// the subscribers) when MOQ_BENCH_CLIENTPROFILE names a file; the profile
+// of the last N's run for each mode is kept, like the server's.
+func clientProfile(mode string, paced pacing) (stop func(), err error) {
+	path := os.Getenv("MOQ_BENCH_CLIENTPROFILE")
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(profilePath(path, mode, paced))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // rssPair returns the child's RSS as it is, then once settled (garbage
@@ -125,8 +155,8 @@ func newFrame(now int64) []byte {
 }
 
 // publish serves the benchmark track: groups of framesPerGroup frames,
-// paced at groupsPerSecond or as fast as the relay takes them.
-func publish(start <-chan struct{}, paced bool) func(*moqt.TrackWriter) {
+// each frame stamped with the time it is written, paced per p.
+func publish(start <-chan struct{}, p pacing) func(*moqt.TrackWriter) {
 	return func(tw *moqt.TrackWriter) {
 		if tw.WriteInfo(moqt.Info{}) != nil {
 			return
@@ -136,30 +166,47 @@ func publish(start <-chan struct{}, paced bool) func(*moqt.TrackWriter) {
 		case <-tw.Context().Done():
 			return
 		}
-		var tick <-chan time.Time
-		if paced {
+		var groupTick, frameTick <-chan time.Time
+		switch p {
+		case framesPaced:
+			t := time.NewTicker(frameInterval)
+			defer t.Stop()
+			frameTick = t.C
+		case burstPaced:
 			t := time.NewTicker(time.Second / groupsPerSecond)
 			defer t.Stop()
-			tick = t.C
+			groupTick = t.C
+		}
+		wait := func(tick <-chan time.Time) bool {
+			if tick == nil {
+				return true
+			}
+			select {
+			case <-tick:
+				return true
+			case <-tw.Context().Done():
+				return false
+			}
 		}
 		for g := moqt.GroupSequence(0); ; g++ {
+			if !wait(groupTick) {
+				return
+			}
 			gw, err := tw.OpenGroup(g)
 			if err != nil {
 				return
 			}
-			now := time.Now().UnixNano()
 			for f := 0; f < framesPerGroup; f++ {
-				if gw.WriteFrame(moqt.NewFrame(newFrame(now))) != nil {
+				if f > 0 && !wait(frameTick) {
+					return
+				}
+				if gw.WriteFrame(moqt.NewFrame(newFrame(time.Now().UnixNano()))) != nil {
 					return
 				}
 			}
 			gw.Close()
-			if tick != nil {
-				select {
-				case <-tick:
-				case <-tw.Context().Done():
-					return
-				}
+			if !wait(frameTick) {
+				return
 			}
 		}
 	}
@@ -187,7 +234,7 @@ func parallel(n int, f func(i int) error) error {
 }
 
 // runRelay measures n subscribers through a relay process.
-func runRelay(n int, paced bool, d time.Duration) (measure, error) {
+func runRelay(n int, paced pacing, d time.Duration) (measure, error) {
 	c, err := startChild("relay", 0, paced)
 	if err != nil {
 		return measure{}, err
@@ -273,7 +320,7 @@ func readTrack(ctx context.Context, tr *moqt.TrackReader, s *sink) {
 }
 
 // runRaw measures n connections served by raw quic-go.
-func runRaw(n int, paced bool, d time.Duration) (measure, error) {
+func runRaw(n int, paced pacing, d time.Duration) (measure, error) {
 	c, err := startChild("raw", n, paced)
 	if err != nil {
 		return measure{}, err
@@ -334,34 +381,62 @@ func readRaw(ctx context.Context, qc *quic.Conn, s *sink) {
 }
 
 func run(counts []int, d time.Duration) error {
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(os.Stdout, "fan-out: 1 publisher -> N subscribers over loopback, groups of %d x %d B frames; window %v after %v warm-up\n", framesPerGroup, frameSize, d, warmup)
-	fmt.Fprintln(w, "N\trelay MB/s\traw MB/s\tratio\trelay CPU s/GB\traw CPU s/GB\trelay RSS MiB\tRSS/idle sub KiB\t(unsettled)\tp50 @30g/s\tp99 @30g/s\traw p50\traw p99\t")
+	type row struct {
+		n                      int
+		relay, raw             measure
+		relayFrames, rawFrames measure
+		relayBurst, rawBurst   measure
+	}
+	var rows []row
 	for _, n := range counts {
 		fmt.Fprintf(os.Stderr, "fanout: N=%d...\n", n)
-		rt, err := runRelay(n, false, d)
-		if err != nil {
-			return fmt.Errorf("relay N=%d: %w", n, err)
+		r := row{n: n}
+		runs := []struct {
+			name string
+			m    *measure
+			f    func(int, pacing, time.Duration) (measure, error)
+			p    pacing
+		}{
+			{"relay", &r.relay, runRelay, unpaced},
+			{"raw", &r.raw, runRaw, unpaced},
+			{"relay frame-paced", &r.relayFrames, runRelay, framesPaced},
+			{"raw frame-paced", &r.rawFrames, runRaw, framesPaced},
+			{"relay burst-paced", &r.relayBurst, runRelay, burstPaced},
+			{"raw burst-paced", &r.rawBurst, runRaw, burstPaced},
 		}
-		raw, err := runRaw(n, false, d)
-		if err != nil {
-			return fmt.Errorf("raw N=%d: %w", n, err)
+		for _, x := range runs {
+			m, err := x.f(n, x.p, d)
+			if err != nil {
+				return fmt.Errorf("%s N=%d: %w", x.name, n, err)
+			}
+			*x.m = m
 		}
-		rl, err := runRelay(n, true, d)
-		if err != nil {
-			return fmt.Errorf("relay paced N=%d: %w", n, err)
-		}
-		rawl, err := runRaw(n, true, d)
-		if err != nil {
-			return fmt.Errorf("raw paced N=%d: %w", n, err)
-		}
+		rows = append(rows, r)
+	}
+
+	fmt.Printf("fan-out: 1 publisher -> N subscribers over loopback, groups of %d x %d B frames; window %v after %v warm-up\n\n", framesPerGroup, frameSize, d, warmup)
+	fmt.Println("throughput (publisher unpaced) and memory:")
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "N\trelay MB/s\traw MB/s\tratio\trelay CPU s/GB\traw CPU s/GB\trelay RSS MiB\tRSS/idle sub KiB\t(unsettled)\t")
+	for _, r := range rows {
 		ratio := 0.0
-		if raw.mbps > 0 {
-			ratio = rt.mbps / raw.mbps
+		if r.raw.mbps > 0 {
+			ratio = r.relay.mbps / r.raw.mbps
 		}
-		fmt.Fprintf(w, "%d\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t\n", n, rt.mbps, raw.mbps, ratio,
-			rt.cpuPerGB, raw.cpuPerGB, float64(rt.rss)/(1<<20), float64(rl.idlePer)/1024, float64(rl.idlePerUnsettled)/1024,
-			ms(rl.p50), ms(rl.p99), ms(rawl.p50), ms(rawl.p99))
+		fmt.Fprintf(w, "%d\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", r.n, r.relay.mbps, r.raw.mbps, ratio,
+			r.relay.cpuPerGB, r.raw.cpuPerGB, float64(r.relay.rss)/(1<<20),
+			float64(r.relayFrames.idlePer)/1024, float64(r.relayFrames.idlePerUnsettled)/1024)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Printf("\nlatency, publisher write -> subscriber read, at %d groups/s: frames paced (one every %v) and groups in bursts:\n", groupsPerSecond, frameInterval.Round(10*time.Microsecond))
+	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "N\trelay p50\trelay p99\trelay CPU\traw p50\traw p99\traw CPU\t\tburst: relay p50\trelay p99\trelay CPU\traw p50\traw p99\traw CPU\t")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%d\t%s\t%s\t%.0f%%\t%s\t%s\t%.0f%%\t\t%s\t%s\t%.0f%%\t%s\t%s\t%.0f%%\t\n", r.n,
+			ms(r.relayFrames.p50), ms(r.relayFrames.p99), 100*r.relayFrames.cores, ms(r.rawFrames.p50), ms(r.rawFrames.p99), 100*r.rawFrames.cores,
+			ms(r.relayBurst.p50), ms(r.relayBurst.p99), 100*r.relayBurst.cores, ms(r.rawBurst.p50), ms(r.rawBurst.p99), 100*r.rawBurst.cores)
 	}
 	return w.Flush()
 }
