@@ -45,8 +45,6 @@ func (c *Client) Dial(ctx context.Context, urlStr string, mux *TrackMux) (*Sessi
 		qconf = c.QUICConfig.Clone()
 	}
 	qconf.EnableDatagrams = true
-	// RESET_STREAM_AT: a reset stream keeps its header (sched.go headerFirst).
-	qconf.EnableStreamResetPartialDelivery = true
 	cfg.withStreamLimit(c.Config, qconf)
 	var tlsConf *tls.Config
 	if c.TLSConfig != nil {
@@ -72,6 +70,7 @@ func (c *Client) Dial(ctx context.Context, urlStr string, mux *TrackMux) (*Sessi
 		}
 		return s, nil
 	case "https":
+		qconf.EnableStreamResetPartialDelivery = true
 		d := &webtransport.Transport{TLSClientConfig: tlsConf, QUICConfig: qconf}
 		rsp, ws, err := d.Dial(ctx, urlStr, nil)
 		if err != nil {

@@ -268,9 +268,10 @@ func (fw *FetchWriter) CloseWithError(code SubscribeErrorCode) {
 // CancelWrite abandons an accepted fetch, resetting its stream with code
 // (a relay passing on the reset of the stream it forwards, for one). Before
 // WriteInfo it refuses the fetch like CloseWithError(SubscribeErrorInternal).
-// On WebTransport, which has no reliable reset, the peer may learn of the
-// reset only if the stream's header reached it first; on raw QUIC the
-// header is delivered reliably (RESET_STREAM_AT).
+// The peer learns of the reset only if the stream's header reached it
+// first (moqgo does not use RESET_STREAM_AT), so abandon a fetch this way
+// after its first object; before that, refuse it with CloseWithError
+// instead of calling WriteInfo.
 func (fw *FetchWriter) CancelWrite(code GroupErrorCode) {
 	fw.fail(SubscribeErrorInternal, code, &GroupError{Code: code})
 }

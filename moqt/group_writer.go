@@ -61,17 +61,11 @@ const smallBuf = 64
 var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1536); return &b }}
 
 // writeJoined writes hdr and payload to st: in one write, joined in a
-// scratch buffer, if payload is at most maxInline bytes. With
-// reliableHeader (hdr starts with the stream header) what was written up
-// to the header (and a small payload joined to it) is marked reliable, so
-// that a later reset keeps it (see schedStream.headerFirst).
-func writeJoined(st transport.SendStream, hdr, payload []byte, reliableHeader bool) error {
+// scratch buffer, if payload is at most maxInline bytes.
+func writeJoined(st transport.SendStream, hdr, payload []byte) error {
 	if len(payload) > maxInline {
 		if _, err := st.Write(hdr); err != nil {
 			return err
-		}
-		if reliableHeader {
-			st.SetReliableBoundary()
 		}
 		_, err := st.Write(payload)
 		return err
@@ -80,9 +74,6 @@ func writeJoined(st transport.SendStream, hdr, payload []byte, reliableHeader bo
 	*b = append(append((*b)[:0], hdr...), payload...)
 	_, err := st.Write(*b)
 	scratchBufs.Put(b)
-	if err == nil && reliableHeader {
-		st.SetReliableBoundary()
-	}
 	return err
 }
 
@@ -235,12 +226,11 @@ func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extens
 	if gw.buf, err = gw.sw.AppendObject(gw.buf[:gw.pending], &obj); err != nil {
 		return err
 	}
-	first := gw.pending > 0 // the stream header goes out with this object
 	gw.pending = 0
 	if gw.st == &gw.ss {
 		err = gw.ss.writeObject(gw.buf, p)
 	} else {
-		err = writeJoined(gw.st, gw.buf, p, first)
+		err = writeJoined(gw.st, gw.buf, p)
 	}
 	if err != nil {
 		return gw.writeErr(err)

@@ -112,9 +112,6 @@ type schedStream struct {
 	closing  bool // fin with bytes pending: counted in tr.closing
 	started  bool // written to: later writes queue, to be sent in chunks
 	done     bool // no more writes: finished, reset or failed
-	// boundary: the stream header reached the transport and was marked
-	// reliable (see headerFirst), so a reset keeps it.
-	boundary bool
 }
 
 // schedBuf is a stream's queue, recycled when the stream ends so that a
@@ -376,19 +373,14 @@ func (s *scheduler) run() {
 		ss.tr.served = s.stamp
 		ss.writing = true
 		s.busy = true
-		first := !ss.boundary
-		iov := ss.pooled.chunk(s.iov[:0], first)
+		iov := ss.pooled.chunk(s.iov[:0])
 		s.mu.Unlock()
 		n, err := writev(ss.st, iov)
-		if first && err == nil {
-			ss.st.SetReliableBoundary()
-		}
 		clear(iov) // drop the payload references
 		s.iov = iov[:0]
 		s.mu.Lock()
 		s.busy = false
 		ss.writing = false
-		ss.boundary = ss.boundary || first && err == nil
 		if ss.done && ss.idx < 0 { // reset while writing
 			ss.release()
 			continue
@@ -418,16 +410,10 @@ const maxIov = 32
 
 // chunk appends to iov the next at most schedChunk pending bytes of q:
 // pieces of its buffer and of the payloads it references, unchanged until
-// the sender is done with them. With first, the stream's first chunk, it
-// is only the first segment: the stream header and what was copied with
-// it (see headerFirst). Called with s.mu held.
-func (q *schedBuf) chunk(iov [][]byte, first bool) [][]byte {
+// the sender is done with them. Called with s.mu held.
+func (q *schedBuf) chunk(iov [][]byte) [][]byte {
 	left, head := schedChunk, q.head
-	end := len(q.segs)
-	if first {
-		end = min(end, q.seg+1)
-	}
-	for i := q.seg; i < end && left > 0 && len(iov) < maxIov; i++ {
+	for i := q.seg; i < len(q.segs) && left > 0 && len(iov) < maxIov; i++ {
 		g := &q.segs[i]
 		var b []byte
 		if g.ref != nil {
@@ -509,9 +495,6 @@ func (s *scheduler) unready(ss *schedStream) {
 // drop discards the pending bytes of ss and ends it; a nonzero code resets
 // its stream. Called with s.mu held.
 func (s *scheduler) drop(ss *schedStream, code GroupErrorCode) {
-	if code != 0 {
-		ss.headerFirst()
-	}
 	s.unready(ss)
 	ss.tr.buffered -= ss.pending()
 	ss.sentOff = ss.queued
@@ -659,21 +642,16 @@ func (ss *schedStream) writeDirect(hdr, payload []byte) error {
 		if len(s.scratch) > 0 {
 			_, err = ss.st.Write(s.scratch)
 		}
-		if err == nil {
-			ss.st.SetReliableBoundary() // the header (headerFirst)
-		}
 	} else {
 		if len(hdr) > 0 {
 			_, err = ss.st.Write(hdr)
 		}
 		if err == nil {
-			ss.st.SetReliableBoundary() // the header (headerFirst)
 			_, err = ss.st.Write(payload)
 		}
 	}
 	s.mu.Lock()
 	s.busy = false
-	ss.boundary = true
 	if err != nil && !ss.done {
 		ss.err = err
 		s.drop(ss, 0)
@@ -784,49 +762,10 @@ func (ss *schedStream) wait(ctx context.Context, code uint64) error {
 func (ss *schedStream) CancelWrite(code uint64) {
 	s := ss.s
 	s.mu.Lock()
-	if !ss.done {
-		ss.headerFirst()
-	}
 	s.drop(ss, 0)
 	s.mu.Unlock()
 	ss.st.CancelWrite(code)
 }
-
-// headerFirst makes sure a stream about to be reset has its header
-// delivered (draft-14 §Closing Subgroup Streams: the reset's reliable size
-// should include the stream header, so that the receiver can tell which
-// subscription and group the reset stream was and account for it). A
-// stream's first write to the transport, the header with at most its first
-// object, is marked reliable as it is written (RESET_STREAM_AT); if nothing
-// was written yet, the header is written now, before the reset. The
-// header is the start of the first queued segment, which is copied bytes;
-// it is written only if that never waits (TryWrite), since s.mu is held.
-// Nothing happens while the sender is writing ss, whose first write marks
-// itself.
-func (ss *schedStream) headerFirst() {
-	q := ss.pooled
-	if ss.boundary || ss.writing || q == nil || q.seg >= len(q.segs) || q.head != 0 {
-		return
-	}
-	g := q.segs[q.seg]
-	if g.ref != nil {
-		return
-	}
-	if !ss.st.TryWrite(q.buf[g.lo:g.hi]) {
-		return // a reset without the header, as on WebTransport
-	}
-	ss.s.sent(ss, g.hi-g.lo)
-	ss.st.SetReliableBoundary()
-	ss.boundary = true
-}
-
-// SetReliableBoundary marks what was written so far as reliable: for the
-// scheduler, what it handed to the transport.
-func (ss *schedStream) SetReliableBoundary() { ss.st.SetReliableBoundary() }
-
-// TryWrite reports false: writes to a scheduled stream are queued, and a
-// queued write may wait for buffer space.
-func (ss *schedStream) TryWrite([]byte) bool { return false }
 
 // SetWriteDeadline bounds how long Write waits for buffer space.
 func (ss *schedStream) SetWriteDeadline(t time.Time) error {

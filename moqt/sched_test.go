@@ -45,8 +45,6 @@ func (g *gateStream) Close() error                     { return nil }
 func (g *gateStream) CancelWrite(code uint64)          { g.reset <- code }
 func (g *gateStream) SetWriteDeadline(time.Time) error { return nil }
 func (g *gateStream) SetPriority(int)                  {}
-func (g *gateStream) SetReliableBoundary()             {}
-func (g *gateStream) TryWrite([]byte) bool             { return false }
 
 // schedFixture is a scheduler with fake tracks.
 type schedFixture struct {
@@ -302,8 +300,6 @@ func (r *recStream) Close() error                     { close(r.closed); return 
 func (r *recStream) CancelWrite(uint64)               {}
 func (r *recStream) SetWriteDeadline(time.Time) error { return nil }
 func (r *recStream) SetPriority(int)                  {}
-func (r *recStream) SetReliableBoundary()             {}
-func (r *recStream) TryWrite([]byte) bool             { return false }
 
 // TestSchedFanOutNoCopy checks that queued payloads are referenced, not
 // copied: a 64 KiB Frame written to N subscriptions reaches every

@@ -81,8 +81,6 @@ type quicSender interface {
 	CancelWrite(quic.StreamErrorCode)
 	SetWriteDeadline(time.Time) error
 	SetPriority(int8, bool)
-	SetReliableBoundary()
-	TryWriteAll([]byte) error
 }
 
 // quicReceiver is what *quic.ReceiveStream and *quic.Stream have in common.
@@ -107,8 +105,6 @@ func (s quicSend[S]) Close() error                       { return s.s.Close() }
 func (s quicSend[S]) CancelWrite(code uint64)            { s.s.CancelWrite(quic.StreamErrorCode(code)) }
 func (s quicSend[S]) SetWriteDeadline(t time.Time) error { return s.s.SetWriteDeadline(t) }
 func (s quicSend[S]) SetPriority(u int)                  { s.s.SetPriority(int8(u), false) }
-func (s quicSend[S]) SetReliableBoundary()               { s.s.SetReliableBoundary() }
-func (s quicSend[S]) TryWrite(p []byte) bool             { return s.s.TryWriteAll(p) == nil }
 
 type quicRecv[S quicReceiver] struct{ s S }
 

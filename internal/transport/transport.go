@@ -59,15 +59,6 @@ type SendStream interface {
 	SetWriteDeadline(t time.Time) error
 	// SetPriority sets the urgency of the stream: 0 (most urgent) to 7.
 	SetPriority(urgency int)
-	// SetReliableBoundary marks the bytes written so far as delivered even
-	// if the stream is reset later (RESET_STREAM_AT, when both peers
-	// support it): a MoQT stream header sent this way tells the receiver
-	// which group a reset stream was. A no-op where the transport cannot.
-	SetReliableBoundary()
-	// TryWrite writes all of p if it can do so without waiting (for flow
-	// control, or at all), and reports whether it did; else it writes
-	// nothing. It ignores the write deadline.
-	TryWrite(p []byte) bool
 }
 
 // ReceiveStream is the receiving half of a stream.

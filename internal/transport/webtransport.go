@@ -115,13 +115,6 @@ func (s wtSend[S]) SetWriteDeadline(t time.Time) error { return s.s.SetWriteDead
 // SetPriority is a no-op: webtransport-go does not expose stream priorities.
 func (s wtSend[S]) SetPriority(int) {}
 
-// SetReliableBoundary is a no-op: webtransport-go keeps reliable resets for
-// its own stream header and does not offer them to applications.
-func (s wtSend[S]) SetReliableBoundary() {}
-
-// TryWrite reports false: webtransport-go has no write that never waits.
-func (s wtSend[S]) TryWrite([]byte) bool { return false }
-
 type wtRecv[S wtReceiver] struct{ s S }
 
 func (r wtRecv[S]) Read(b []byte) (int, error) {
