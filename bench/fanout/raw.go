@@ -48,6 +48,23 @@ func (p *pacing) Set(s string) error {
 	return fmt.Errorf("unknown pacing %q", s)
 }
 
+// ticks returns the tickers of a source paced by p: one per group
+// (bursts) or one per frame (frame-paced), nil if it is not paced.
+func (p pacing) ticks() (group, frame <-chan time.Time, stop func()) {
+	var t *time.Ticker
+	switch p {
+	case framesPaced:
+		t = time.NewTicker(frameInterval)
+		frame = t.C
+	case burstPaced:
+		t = time.NewTicker(time.Second / groupsPerSecond)
+		group = t.C
+	default:
+		return nil, nil, func() {}
+	}
+	return group, frame, t.Stop
+}
+
 // frameInterval is the time between two frames of a frame-paced source.
 const frameInterval = time.Second / (groupsPerSecond * framesPerGroup)
 
@@ -97,16 +114,11 @@ func serveRaw(pc net.PacketConn, cert *devcert.Cert, n int, p pacing, stop <-cha
 			writeRaw(ctx, c, pieces[i])
 		}()
 	}
-	var tick <-chan time.Time
-	switch p {
-	case framesPaced:
-		t := time.NewTicker(frameInterval)
-		defer t.Stop()
-		tick = t.C
-	case burstPaced:
-		t := time.NewTicker(time.Second / groupsPerSecond)
-		defer t.Stop()
-		tick = t.C
+	groupTick, frameTick, stopTicks := p.ticks()
+	defer stopTicks()
+	tick := groupTick // at most one of them is set
+	if frameTick != nil {
+		tick = frameTick
 	}
 	for ctx.Err() == nil {
 		// One group, whole or (frame-paced) a frame at a time.

@@ -166,17 +166,8 @@ func publish(start <-chan struct{}, p pacing) func(*moqt.TrackWriter) {
 		case <-tw.Context().Done():
 			return
 		}
-		var groupTick, frameTick <-chan time.Time
-		switch p {
-		case framesPaced:
-			t := time.NewTicker(frameInterval)
-			defer t.Stop()
-			frameTick = t.C
-		case burstPaced:
-			t := time.NewTicker(time.Second / groupsPerSecond)
-			defer t.Stop()
-			groupTick = t.C
-		}
+		groupTick, frameTick, stopTicks := p.ticks()
+		defer stopTicks()
 		wait := func(tick <-chan time.Time) bool {
 			if tick == nil {
 				return true
