@@ -51,7 +51,8 @@ type datagramObject struct {
 }
 
 // startDatagramLoop starts the session's datagram loop once: when the
-// session first sends a request or accepts a PUBLISH. Datagrams only carry
+// session first sends a SUBSCRIBE or FETCH (bringsData) or accepts a
+// PUBLISH, as startUniLoop. Datagrams only carry
 // objects of the session's own subscriptions, so until then the loop has
 // nothing to deliver, and a session that only serves subscribers (most of
 // a relay's) saves its goroutine. The trade-off: datagrams a peer sends

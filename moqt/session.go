@@ -343,9 +343,9 @@ func (s *Session) sendRequest(ctx context.Context, build func(id uint64) wire.Me
 		if s.nextReqID < s.peerMaxReqID {
 			id := s.nextReqID
 			s.mu.Unlock()
-			s.startDatagramLoop() // before the request: its answer may bring datagrams
 			m := build(id)
-			if bringsStreams(m) {
+			if bringsData(m) { // before the request: the data may beat its answer
+				s.startDatagramLoop()
 				s.startUniLoop()
 			}
 			var err error
@@ -536,9 +536,10 @@ func (s *Session) startUniLoop() {
 	})
 }
 
-// bringsStreams reports whether the answer to request m arrives on data
-// streams: a SUBSCRIBE's objects, a FETCH's response stream.
-func bringsStreams(m wire.Message) bool {
+// bringsData reports whether request m is answered with data: a
+// SUBSCRIBE's objects (on streams or datagrams), a FETCH's response stream.
+// The session's data loops start with the first such request.
+func bringsData(m wire.Message) bool {
 	switch m.(type) {
 	case *wire.Subscribe, *wire.Fetch:
 		return true

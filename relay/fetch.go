@@ -94,17 +94,8 @@ func (r *Relay) fetchUpstream(fw *moqt.FetchWriter, pub *moqt.Session, cfg *moqt
 	r.stats.upFetches.Add(1)
 	fr, err := pub.Fetch(fw.Context(), fw.BroadcastPath, fw.TrackName, cfg)
 	if err != nil {
-		var fe *moqt.FetchError
-		var se *moqt.SubscribeError
-		switch {
-		case errors.As(err, &fe):
-			fw.CloseWithError(fe.Code)
-		case errors.As(err, &se):
-			fw.CloseWithError(se.Code)
-		default:
-			r.log.Debug("upstream fetch failed", "path", fw.BroadcastPath, "track", fw.TrackName, "err", err)
-			fw.CloseWithError(moqt.SubscribeErrorInternal)
-		}
+		r.log.Debug("upstream fetch failed", "path", fw.BroadcastPath, "track", fw.TrackName, "err", err)
+		fw.CloseWithError(refusalCode(err))
 		return
 	}
 	defer fr.Close()

@@ -317,12 +317,7 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 		return
 	}
 	if t.err != nil {
-		code := moqt.SubscribeErrorInternal
-		var se *moqt.SubscribeError
-		if errors.As(t.err, &se) {
-			code = se.Code
-		}
-		tw.CloseWithError(code)
+		tw.CloseWithError(refusalCode(t.err))
 		return
 	}
 	if err := t.activate(s, edge); err != nil {
@@ -379,6 +374,21 @@ func (r *Relay) serveDetached(t *track, s *subscriber, tw *moqt.TrackWriter) {
 	default:
 	}
 	s.mu.Unlock()
+}
+
+// refusalCode is the code to refuse a downstream request with when its
+// upstream request failed with err: the publisher's own refusal code, or
+// INTERNAL_ERROR if it did not refuse (the session failed).
+func refusalCode(err error) moqt.SubscribeErrorCode {
+	var se *moqt.SubscribeError
+	var fe *moqt.FetchError
+	switch {
+	case errors.As(err, &se):
+		return se.Code
+	case errors.As(err, &fe):
+		return fe.Code
+	}
+	return moqt.SubscribeErrorInternal
 }
 
 // closeWith ends a downstream subscription as its upstream ended.

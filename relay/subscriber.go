@@ -317,11 +317,11 @@ func (snd *sender) run() {
 	st := &s.t.r.stats
 	// Counters are added in batches: one atomic add per object and
 	// subscriber would contend at large fan-outs.
-	var objs64, bytes int64
+	var sentObjs, sentBytes int64
 	flush := func() {
-		st.objectsOut.Add(objs64)
-		st.bytesOut.Add(bytes)
-		objs64, bytes = 0, 0
+		st.objectsOut.Add(sentObjs)
+		st.bytesOut.Add(sentBytes)
+		sentObjs, sentBytes = 0, 0
 	}
 	defer func() {
 		snd.passTurn()
@@ -383,10 +383,10 @@ func (snd *sender) run() {
 			}
 			n, err := gw.WriteObjects(objs)
 			for _, o := range objs[:n] {
-				bytes += int64(o.Frame.Len())
+				sentBytes += int64(o.Frame.Len())
 			}
-			objs64 += int64(n)
-			if objs64 >= 8 {
+			sentObjs += int64(n)
+			if sentObjs >= 8 {
 				flush()
 			}
 			i += n

@@ -40,17 +40,11 @@ func serveChild(mode string, n int, paced pacing) error {
 	}
 	defer pc.Close()
 	fmt.Printf("%s %s\n", pc.LocalAddr(), cert.Fingerprint())
-	if path := os.Getenv("MOQ_BENCH_CPUPROFILE"); path != "" {
-		f, err := os.Create(profilePath(path, mode, paced))
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := cpuProfile("MOQ_BENCH_CPUPROFILE", mode, paced)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	stdinClosed := make(chan struct{})
 	go func() {
 		defer close(stdinClosed)
@@ -98,6 +92,29 @@ func settle(heapPath string) {
 			ms.HeapInuse>>10, ms.HeapAlloc>>10, ms.StackInuse>>10, runtime.NumGoroutine(), ms.Sys>>10)
 	}
 	fmt.Println("settled")
+}
+
+// cpuProfile starts a CPU profile of this process into the file named by
+// the environment variable env (profilePath), if it is set; stop ends it.
+// The server process uses MOQ_BENCH_CPUPROFILE, the publisher and
+// subscribers' process MOQ_BENCH_CLIENTPROFILE, over each measured window.
+func cpuProfile(env, mode string, p pacing) (stop func(), err error) {
+	path := os.Getenv(env)
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(profilePath(path, mode, p))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // profilePath names a profile of one kind of run: path.mode[-pacing].

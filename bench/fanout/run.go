@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,7 +72,7 @@ func window(s *sink, c *child, d time.Duration) (measure, error) {
 	if err != nil {
 		return measure{}, err
 	}
-	stopProfile, err := clientProfile(c.mode, c.paced)
+	stopProfile, err := cpuProfile("MOQ_BENCH_CLIENTPROFILE", c.mode, c.paced)
 	if err != nil {
 		return measure{}, err
 	}
@@ -97,28 +96,6 @@ func window(s *sink, c *child, d time.Duration) (measure, error) {
 	}
 	m.p50, m.p99 = s.percentiles()
 	return m, nil
-}
-
-// clientProfile starts a CPU profile of this process (the publisher and
-// the subscribers) when MOQ_BENCH_CLIENTPROFILE names a file; the profile
-// of the last N's run for each mode is kept, like the server's.
-func clientProfile(mode string, paced pacing) (stop func(), err error) {
-	path := os.Getenv("MOQ_BENCH_CLIENTPROFILE")
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(profilePath(path, mode, paced))
-	if err != nil {
-		return nil, err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
 }
 
 // rssPair returns the child's RSS as it is, then once settled (garbage
