@@ -25,74 +25,98 @@ var benchShapes = []struct {
 }
 
 // BenchmarkSession moves b.N frames through one session, publisher to
-// subscriber, one subgroup stream per group.
+// subscriber, one subgroup stream per group. The subscriber reads with
+// ReadFrame (each Frame its own, as a reader that keeps frames needs), or,
+// in the "-append" runs, with AppendFrame into one reused buffer, as the
+// raw baselines read.
 func BenchmarkSession(b *testing.B) {
 	for _, scheme := range transports {
 		for _, sh := range benchShapes {
-			b.Run(fmt.Sprintf("%s/%dx%dB", scheme, sh.frames, sh.size), func(b *testing.B) {
-				frame := NewFrame(make([]byte, sh.size))
-				var total atomic.Int64 // frames to send, set before subscribing
-				mux := NewTrackMux()
-				mux.PublishFunc(context.Background(), "/bench", func(tw *TrackWriter) {
-					defer tw.Close()
-					n := int(total.Load())
-					for g, sent := GroupSequence(0), 0; sent < n; g++ {
-						gw, err := tw.OpenGroup(g)
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						for i := 0; i < sh.frames && sent < n; i, sent = i+1, sent+1 {
-							if err := gw.WriteFrame(frame); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-						gw.Close()
+			for _, reuse := range []bool{false, true} {
+				name := fmt.Sprintf("%s/%dx%dB", scheme, sh.frames, sh.size)
+				if reuse {
+					name += "-append"
+				}
+				benchSession(b, name, scheme, sh.frames, sh.size, reuse)
+			}
+		}
+	}
+}
+
+// benchSession runs one BenchmarkSession case.
+func benchSession(b *testing.B, name, scheme string, frames, size int, reuse bool) {
+	sh := struct{ frames, size int }{frames, size}
+	b.Run(name, func(b *testing.B) {
+		frame := NewFrame(make([]byte, sh.size))
+		var total atomic.Int64 // frames to send, set before subscribing
+		mux := NewTrackMux()
+		mux.PublishFunc(context.Background(), "/bench", func(tw *TrackWriter) {
+			defer tw.Close()
+			n := int(total.Load())
+			for g, sent := GroupSequence(0), 0; sent < n; g++ {
+				gw, err := tw.OpenGroup(g)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				for i := 0; i < sh.frames && sent < n; i, sent = i+1, sent+1 {
+					if err := gw.WriteFrame(frame); err != nil {
+						b.Error(err)
+						return
 					}
-				})
-				env := startServer(b, &Server{TrackMux: mux})
-				// Default Config: streams that beat SUBSCRIBE_OK are held up to
-				// the transport's stream limit, and PUBLISH_DONE waits for the
-				// queued groups, so no group is lost however loaded the machine.
-				sess := env.dial(b, scheme, nil)
-				ctx := context.Background()
-				total.Store(int64(b.N))
-				b.ReportAllocs()
-				b.SetBytes(int64(sh.size))
-				b.ResetTimer()
-				tr, err := sess.Subscribe("/bench", "t", nil)
+				}
+				gw.Close()
+			}
+		})
+		env := startServer(b, &Server{TrackMux: mux})
+		// Default Config: streams that beat SUBSCRIBE_OK are held up to
+		// the transport's stream limit, and PUBLISH_DONE waits for the
+		// queued groups, so no group is lost however loaded the machine.
+		sess := env.dial(b, scheme, nil)
+		ctx := context.Background()
+		total.Store(int64(b.N))
+		b.ReportAllocs()
+		b.SetBytes(int64(sh.size))
+		b.ResetTimer()
+		tr, err := sess.Subscribe("/bench", "t", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		got := 0
+		var buf []byte
+		for {
+			gr, err := tr.AcceptGroup(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				n := 0
+				if reuse {
+					buf, err = gr.AppendFrame(buf[:0])
+					n = len(buf)
+				} else {
+					var f *Frame
+					f, err = gr.ReadFrame()
+					n = f.Len()
+				}
+				if err == io.EOF {
+					break
+				}
 				if err != nil {
 					b.Fatal(err)
 				}
-				got := 0
-				for {
-					gr, err := tr.AcceptGroup(ctx)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					for {
-						f, err := gr.ReadFrame()
-						if err == io.EOF {
-							break
-						}
-						if err != nil {
-							b.Fatal(err)
-						}
-						got += f.Len()
-					}
-				}
-				b.StopTimer()
-				if got != b.N*sh.size {
-					b.Fatalf("received %d bytes, want %d", got, b.N*sh.size)
-				}
-				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
-			})
+				got += n
+			}
 		}
-	}
+		b.StopTimer()
+		if got != b.N*sh.size {
+			b.Fatalf("received %d bytes, want %d", got, b.N*sh.size)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "frames/s")
+	})
 }
 
 // BenchmarkRawQUIC is the baseline: the same bytes in the same stream

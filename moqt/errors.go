@@ -124,4 +124,9 @@ var (
 	// ErrFrameTooLarge is returned when a peer sends an object larger than
 	// Config.MaxFrameSize.
 	ErrFrameTooLarge = errors.New("moqt: frame too large")
+	// ErrWouldBlock is returned by GroupWriter.TryWriteObjects when an
+	// object cannot be queued without waiting: the subscription's send
+	// buffer (Config.SendBuffer) is full, or the group is not sent
+	// through the send scheduler.
+	ErrWouldBlock = errors.New("moqt: write would block")
 )

@@ -145,7 +145,7 @@ func (fw *FetchWriter) WriteObject(o *TrackObject) error {
 	}
 	if fw.st == &fw.ss {
 		// Queued: the header copied, a large payload only referenced.
-		err = fw.ss.writePrio(fw.buf, p, int(o.PublisherPriority))
+		err = fw.ss.writePrio(fw.buf, p, int(o.PublisherPriority), false)
 	} else {
 		if len(p) <= maxCoalesce {
 			fw.buf = append(fw.buf, p...)

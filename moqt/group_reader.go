@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -61,6 +62,11 @@ func (gr *GroupReader) PublisherPriority() uint8 { return gr.prio }
 func (gr *GroupReader) ReadFrame() (*Frame, error) {
 	gr.mu.Lock()
 	defer gr.mu.Unlock()
+	return gr.readFrame()
+}
+
+// readFrame is ReadFrame with gr.mu held.
+func (gr *GroupReader) readFrame() (*Frame, error) {
 	for {
 		f, err := gr.next()
 		if err != nil {
@@ -71,6 +77,39 @@ func (gr *GroupReader) ReadFrame() (*Frame, error) {
 			return f, nil
 		case StatusEndOfGroup, StatusEndOfTrack:
 			return nil, io.EOF
+		}
+	}
+}
+
+// AppendFrame is ReadFrame for a reader that reuses its own buffer: it
+// appends the payload of the next object with a payload to dst and returns
+// the extended slice, growing it only if its capacity is short. Reading a
+// stream this way allocates nothing per frame. It returns dst unchanged
+// and io.EOF at the end of the group.
+func (gr *GroupReader) AppendFrame(dst []byte) ([]byte, error) {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	if gr.dg != nil { // a datagram object arrives as a Frame already
+		f, err := gr.readFrame()
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, f.b...), nil
+	}
+	for {
+		if err := gr.nextHeader(); err != nil {
+			return dst, err
+		}
+		switch ObjectStatus(gr.obj.Status) {
+		case StatusNormal:
+			n := len(dst)
+			dst = slices.Grow(dst, int(gr.obj.PayloadLength))[:n+int(gr.obj.PayloadLength)]
+			if _, err := io.ReadFull(gr.br, dst[n:]); err != nil {
+				return dst[:n], gr.fail(err)
+			}
+			return dst, nil
+		case StatusEndOfGroup, StatusEndOfTrack:
+			return dst, io.EOF
 		}
 	}
 }
@@ -100,12 +139,8 @@ func (gr *GroupReader) next() (*Frame, error) {
 	if gr.dg != nil {
 		return gr.nextDatagram()
 	}
-	if err := gr.sr.ReadObject(gr.br, &gr.obj); err != nil {
-		return nil, gr.fail(err)
-	}
-	if gr.obj.PayloadLength > uint64(gr.tr.sess.cfg.MaxFrameSize) {
-		gr.rs.CancelRead(uint64(GroupErrorInternal))
-		return nil, gr.fail(ErrFrameTooLarge)
+	if err := gr.nextHeader(); err != nil {
+		return nil, err
 	}
 	if gr.obj.Status != wire.StatusNormal {
 		return nil, nil
@@ -115,6 +150,22 @@ func (gr *GroupReader) next() (*Frame, error) {
 		return nil, gr.fail(err)
 	}
 	return f, nil
+}
+
+// nextHeader reads the next object header of a stream into gr.obj,
+// checking its payload length against Config.MaxFrameSize. gr.mu is held.
+func (gr *GroupReader) nextHeader() error {
+	if gr.err != nil {
+		return gr.err
+	}
+	if err := gr.sr.ReadObject(gr.br, &gr.obj); err != nil {
+		return gr.fail(err)
+	}
+	if gr.obj.PayloadLength > uint64(gr.tr.sess.cfg.MaxFrameSize) {
+		gr.rs.CancelRead(uint64(GroupErrorInternal))
+		return gr.fail(ErrFrameTooLarge)
+	}
+	return nil
 }
 
 // fail records a read error; a malformed stream closes the session.

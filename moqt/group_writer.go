@@ -186,12 +186,33 @@ func (gw *GroupWriter) objectID(id uint64) (uint64, error) {
 // objects that arrived since its last write uses it: the batch is queued
 // for sending together, so the transport gets fuller packets.
 func (gw *GroupWriter) WriteObjects(objs []*Object) (int, error) {
+	return gw.writeObjects(objs, false)
+}
+
+// TryWriteObjects is WriteObjects that never waits. It queues objs in
+// order for the send scheduler and stops at the first object that does
+// not fit in the subscription's send buffer, returning how many were
+// queued and ErrWouldBlock; the group stays usable, and a later write
+// continues with the object that did not fit. A relay forwarding one
+// object to many subscribers from one goroutine uses it, writing with
+// WriteObjects on a goroutine of its own only for a subscriber whose
+// buffer is full. A group that is not sent through the scheduler (a
+// datagram group, or Config.DisableScheduler) always returns
+// ErrWouldBlock.
+func (gw *GroupWriter) TryWriteObjects(objs []*Object) (int, error) {
+	if gw.dg != nil || gw.st != &gw.ss {
+		return 0, ErrWouldBlock
+	}
+	return gw.writeObjects(objs, true)
+}
+
+func (gw *GroupWriter) writeObjects(objs []*Object, try bool) (int, error) {
 	gw.mu.Lock()
 	defer gw.mu.Unlock()
 	for i, o := range objs {
 		id, err := gw.objectID(o.ID)
 		if err == nil {
-			err = gw.writeLocked(id, o.Status, o.Extensions, o.Frame)
+			err = gw.write(id, o.Status, o.Extensions, o.Frame, try)
 		}
 		if err != nil {
 			return i, err
@@ -201,6 +222,12 @@ func (gw *GroupWriter) WriteObjects(objs []*Object) (int, error) {
 }
 
 func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extension, f *Frame) error {
+	return gw.write(id, status, exts, f, false)
+}
+
+// write writes one object, gw.mu held; with try set it queues nothing and
+// returns ErrWouldBlock where it would wait (TryWriteObjects).
+func (gw *GroupWriter) write(id uint64, status ObjectStatus, exts []Extension, f *Frame, try bool) error {
 	if gw.done.Load() {
 		return ErrClosed
 	}
@@ -223,12 +250,24 @@ func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extens
 		Extensions:    gw.ext,
 		PayloadLength: uint64(len(p)),
 	}
+	pending := gw.pending
+	var sw wire.SubgroupWriter
+	if try {
+		sw = gw.sw
+	}
 	if gw.buf, err = gw.sw.AppendObject(gw.buf[:gw.pending], &obj); err != nil {
 		return err
 	}
 	gw.pending = 0
 	if gw.st == &gw.ss {
-		err = gw.ss.writeObject(gw.buf, p)
+		err = gw.ss.writePrio(gw.buf, p, -1, try)
+		if err == ErrWouldBlock {
+			// Nothing was queued: the next write starts from the same
+			// state (the subgroup header still pending, the same ID
+			// delta).
+			gw.pending, gw.sw = pending, sw
+			return err
+		}
 	} else {
 		err = writeJoined(gw.st, gw.buf, p)
 	}

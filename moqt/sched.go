@@ -543,14 +543,16 @@ func (ss *schedStream) Write(p []byte) (int, error) {
 // bytes is copied next to the header, a larger one only referenced. Like
 // Write, it waits while the subscription's buffer is full.
 func (ss *schedStream) writeObject(hdr, payload []byte) error {
-	return ss.writePrio(hdr, payload, -1)
+	return ss.writePrio(hdr, payload, -1, false)
 }
 
 // writePrio is writeObject for an object of publisher priority prio, or
 // of the stream's if prio is negative: a fetch stream's objects each have
 // their own (draft-14 §Priorities), and the stream is scheduled by that of
-// the first object not sent yet.
-func (ss *schedStream) writePrio(hdr, payload []byte, prio int) error {
+// the first object not sent yet. With try set it never waits: where it
+// would (no buffer space, or a direct write that could block in the
+// transport) it queues nothing and returns ErrWouldBlock.
+func (ss *schedStream) writePrio(hdr, payload []byte, prio int, try bool) error {
 	s := ss.s
 	size := len(hdr) + len(payload)
 	s.mu.Lock()
@@ -567,12 +569,16 @@ func (ss *schedStream) writePrio(hdr, payload []byte, prio int) error {
 			}
 			return err
 		}
-		if !ss.started && !s.busy && len(s.ready) == 0 && size <= schedChunk && ss.deadline == 0 {
+		if !try && !ss.started && !s.busy && len(s.ready) == 0 && size <= schedChunk && ss.deadline == 0 {
 			ss.started = true
 			return ss.writeDirect(hdr, payload)
 		}
 		if ss.tr.buffered == 0 || ss.tr.buffered+size <= s.limit || s.evict(ss) {
 			break
+		}
+		if try {
+			s.mu.Unlock()
+			return ErrWouldBlock
 		}
 		if err := ss.waitSpace(); err != nil {
 			s.mu.Unlock()

@@ -43,6 +43,11 @@ type subgroup struct {
 	wake    chan struct{} // closed when objs grows or the subgroup ends
 	waiting bool          // someone holds wake
 	gone    bool          // evicted: stop storing, senders abandon it
+
+	// parked are the senders that caught up with objs and wait for news
+	// without a goroutine (sender.forward); spare is the slice the last
+	// resume used, kept to take the next list without allocating.
+	parked, spare []*sender
 }
 
 func newSubgroup(g *group, id uint64, priority uint8) *subgroup {
@@ -60,18 +65,23 @@ func (sg *subgroup) append(o *moqt.Object, at time.Time) bool {
 	sg.objs = append(sg.objs, o)
 	sg.ats = append(sg.ats, at)
 	sg.signalLocked()
+	ps := sg.takeParkedLocked()
 	sg.mu.Unlock()
+	sg.resume(ps)
 	return true
 }
 
 // finish marks the end of the subgroup: err is nil for a normal end (FIN).
 func (sg *subgroup) finish(err error) {
 	sg.mu.Lock()
+	var ps []*sender
 	if !sg.done {
 		sg.done, sg.err = true, err
 		sg.signalLocked()
+		ps = sg.takeParkedLocked()
 	}
 	sg.mu.Unlock()
+	sg.resume(ps)
 }
 
 // evict drops the subgroup's objects from the cache: senders still on it
@@ -81,7 +91,78 @@ func (sg *subgroup) evict() {
 	sg.gone = true
 	sg.objs, sg.ats = nil, nil
 	sg.signalLocked()
+	ps := sg.takeParkedLocked()
 	sg.mu.Unlock()
+	sg.resume(ps)
+}
+
+// takeParkedLocked empties the list of parked senders and returns it, for
+// resume to run after sg.mu is released.
+func (sg *subgroup) takeParkedLocked() []*sender {
+	ps := sg.parked
+	if len(ps) == 0 {
+		return nil
+	}
+	sg.parked, sg.spare = sg.spare[:0], nil
+	return ps
+}
+
+// resume runs the parked senders ps on the caller's goroutine (the
+// upstream reader's) until each has forwarded what there is to forward
+// and parked again, or handed itself to a goroutine of its own
+// (sender.forward); then keeps ps for the next take.
+func (sg *subgroup) resume(ps []*sender) {
+	if len(ps) == 0 {
+		return
+	}
+	for _, snd := range ps {
+		snd.forward(false)
+	}
+	clear(ps)
+	sg.mu.Lock()
+	if sg.spare == nil {
+		sg.spare = ps[:0]
+	}
+	sg.mu.Unlock()
+}
+
+// nextOrPark is next for a sender that parks instead of waiting: with
+// nothing to forward from object i on, it adds snd to the parked senders
+// (unless snd was abandoned) and reports parked. snd.cancelled is read
+// under sg.mu, which cancel takes after setting it, so a sender abandoned
+// while it parks is either refused here or found by unpark.
+func (sg *subgroup) nextOrPark(snd *sender, i int) (c cursor, parked bool) {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	switch {
+	case sg.gone:
+		return cursor{done: true, gone: true}, false
+	case i < len(sg.objs):
+		return cursor{objs: sg.objs[i:len(sg.objs):len(sg.objs)], at: sg.ats[i], done: sg.done, err: sg.err}, false
+	case sg.done:
+		return cursor{done: true, err: sg.err}, false
+	case snd.cancelled.Load():
+		return cursor{}, false
+	}
+	sg.parked = append(sg.parked, snd)
+	return cursor{}, true
+}
+
+// unpark removes snd from the parked senders; it reports whether snd was
+// there, in which case the caller now runs it.
+func (sg *subgroup) unpark(snd *sender) bool {
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	for i, p := range sg.parked {
+		if p == snd {
+			last := len(sg.parked) - 1
+			sg.parked[i] = sg.parked[last]
+			sg.parked[last] = nil
+			sg.parked = sg.parked[:last]
+			return true
+		}
+	}
+	return false
 }
 
 func (sg *subgroup) signalLocked() {

@@ -241,6 +241,17 @@ func (s *subscriber) drain(ctx context.Context) {
 
 // sender writes one cached subgroup to one subscriber, object by object,
 // as the publisher's objects arrive.
+//
+// A sender has a goroutine of its own only while it may have to wait:
+// for its turn to open its stream, for room in the subscriber's send
+// buffer, for the end of its group to be sent. Once it has caught up with
+// the objects received it parks on its subgroup without a goroutine, and
+// the upstream reader that appends the next object runs it (forward) on
+// its own goroutine: the object is queued for each caught-up subscriber
+// with a write that never waits (GroupWriter.TryWriteObjects), so a
+// publisher's object costs no goroutine hand-off per subscriber. A
+// subscriber whose buffer is full gets its goroutine back and waits there,
+// alone.
 type sender struct {
 	s    *subscriber
 	f    *flight
@@ -259,6 +270,12 @@ type sender struct {
 	cancelled atomic.Bool
 	mu        sync.Mutex
 	gw        *moqt.GroupWriter
+
+	// Owned by whoever runs the sender (its goroutine, or the goroutine
+	// that resumed it), one at a time.
+	next                int // index of the next object to forward
+	timeout, stall      time.Duration
+	sentObjs, sentBytes int64 // counted, not yet added to the stats
 }
 
 // cancel abandons the subgroup, unblocking a write in progress.
@@ -272,6 +289,14 @@ func (snd *sender) cancel() {
 	snd.mu.Unlock()
 	if gw != nil {
 		_ = gw.SetWriteDeadline(time.Now())
+	}
+	// A parked sender has nobody to notice: whoever unparks it runs it.
+	// Not on this goroutine, which may hold the subscriber's lock.
+	if snd.sg.unpark(snd) {
+		go func() {
+			gw.CancelWrite(moqt.GroupErrorCancelled)
+			snd.done()
+		}()
 	}
 }
 
@@ -312,32 +337,38 @@ func (snd *sender) waitSent(gw *moqt.GroupWriter, timeout, stall time.Duration) 
 	}
 }
 
+// flush adds the objects and bytes sent to the relay's counters: one
+// atomic add per object and subscriber would contend at large fan-outs.
+func (snd *sender) flush() {
+	st := &snd.s.t.r.stats
+	st.objectsOut.Add(snd.sentObjs)
+	st.bytesOut.Add(snd.sentBytes)
+	snd.sentObjs, snd.sentBytes = 0, 0
+}
+
+// done ends the sender, once, by whoever runs it.
+func (snd *sender) done() {
+	snd.passTurn()
+	snd.flush()
+	snd.stop()
+	snd.s.senderDone(snd)
+}
+
+// run is the sender's goroutine from its start: it waits for its turn,
+// opens the stream and forwards what there is.
 func (snd *sender) run() {
 	s, sg := snd.s, snd.sg
-	st := &s.t.r.stats
-	// Counters are added in batches: one atomic add per object and
-	// subscriber would contend at large fan-outs.
-	var sentObjs, sentBytes int64
-	flush := func() {
-		st.objectsOut.Add(sentObjs)
-		st.bytesOut.Add(sentBytes)
-		sentObjs, sentBytes = 0, 0
-	}
-	defer func() {
-		snd.passTurn()
-		flush()
-		snd.stop()
-		s.senderDone(snd)
-	}()
 	select {
 	case <-s.accepted:
 	case <-snd.ctx.Done():
+		snd.done()
 		return
 	}
 	if snd.prev != nil {
 		select {
 		case <-snd.prev:
 		case <-snd.ctx.Done():
+			snd.done()
 			return
 		}
 	}
@@ -351,80 +382,135 @@ func (snd *sender) run() {
 	snd.passTurn()
 	if err != nil {
 		s.t.r.log.Debug("open subgroup failed", "group", sg.g.seq, "subgroup", sg.id, "err", err)
+		snd.done()
 		return
 	}
 	snd.mu.Lock()
 	snd.gw = gw
 	snd.mu.Unlock()
 	s.mu.Lock()
-	timeout := s.timeout
+	snd.timeout = s.timeout
 	s.mu.Unlock()
-	stall := s.t.r.cfg.StallTimeout
-	for i := 0; ; {
-		c := sg.next(i)
+	snd.stall = s.t.r.cfg.StallTimeout
+	snd.forward(true)
+}
+
+// forward writes the objects received and not yet sent, on the sender's
+// own goroutine (own) or on the upstream reader's that resumed it. It
+// returns once the sender is done, parked (caught up: the next append
+// resumes it), or, if not own, handed to a goroutine of its own because
+// it has to wait.
+func (snd *sender) forward(own bool) {
+	sg, gw := snd.sg, snd.gw
+	st := &snd.s.t.r.stats
+	for {
+		var c cursor
+		if sg.datagram {
+			c = sg.next(snd.next)
+		} else {
+			var parked bool
+			if c, parked = sg.nextOrPark(snd, snd.next); parked {
+				return // the next append, finish or evict resumes it
+			}
+		}
 		if objs := c.objs; len(objs) > 0 {
 			if sg.datagram { // one at a time: the upstream's End of Group is not forwarded
 				objs = objs[:1]
 				if objs[0].Status == moqt.StatusEndOfGroup {
-					i++ // gw.Close sends the relay's own, once
+					snd.next++ // gw.Close sends the relay's own, once
 					continue
 				}
 			}
-			// Everything that arrived since the last write goes out in one
-			// batch: one deadline, one lock, fuller packets.
-			deadline := time.Now().Add(stall)
-			if timeout > 0 {
-				deadline = c.at.Add(timeout)
-			}
-			_ = gw.SetWriteDeadline(deadline)
 			if snd.cancelled.Load() {
 				gw.CancelWrite(moqt.GroupErrorCancelled)
+				snd.done()
 				return
 			}
-			n, err := gw.WriteObjects(objs)
+			var n int
+			var err error
+			if own {
+				// Everything that arrived since the last write goes out in
+				// one batch: one deadline, one lock, fuller packets.
+				deadline := time.Now().Add(snd.stall)
+				if snd.timeout > 0 {
+					deadline = c.at.Add(snd.timeout)
+				}
+				_ = gw.SetWriteDeadline(deadline)
+				n, err = gw.WriteObjects(objs)
+			} else {
+				n, err = gw.TryWriteObjects(objs)
+			}
 			for _, o := range objs[:n] {
-				sentBytes += int64(o.Frame.Len())
+				snd.sentBytes += int64(o.Frame.Len())
 			}
-			sentObjs += int64(n)
-			if sentObjs >= 8 {
-				flush()
+			snd.sentObjs += int64(n)
+			if snd.sentObjs >= 8 {
+				snd.flush()
 			}
-			i += n
+			snd.next += n
+			if err == moqt.ErrWouldBlock {
+				go snd.forward(true) // waits for room there
+				return
+			}
 			if err != nil {
 				code := moqt.GroupErrorCancelled
 				if errors.Is(err, os.ErrDeadlineExceeded) && !snd.cancelled.Load() {
 					code = moqt.GroupErrorDeliveryTimeout
 					st.skips.Add(1)
-					s.t.r.log.Debug("group skipped: write stalled", "path", s.t.key.path, "track", s.t.key.name, "group", sg.g.seq)
+					snd.s.t.r.log.Debug("group skipped: write stalled", "path", snd.s.t.key.path, "track", snd.s.t.key.name, "group", sg.g.seq)
 				}
 				gw.CancelWrite(code)
+				snd.done()
 				return
 			}
 			continue
 		}
 		if c.done {
-			var ge *moqt.GroupError
-			switch {
-			case c.gone:
-				st.drops.Add(1)
-				gw.CancelWrite(moqt.GroupErrorCancelled)
-			case errors.As(c.err, &ge):
-				gw.CancelWrite(ge.Code)
-			case c.err != nil:
-				gw.CancelWrite(moqt.GroupErrorInternal)
-			default:
-				_ = gw.SetWriteDeadline(time.Now().Add(stall))
-				if gw.Close() == nil {
-					snd.waitSent(gw, timeout, stall)
-				}
+			if !own { // ending may wait (waitSent)
+				go snd.end(c)
+				return
 			}
+			snd.end(c)
 			return
 		}
+		if !sg.datagram { // not parked: abandoned
+			gw.CancelWrite(moqt.GroupErrorCancelled)
+			snd.done()
+			return
+		}
+		// Datagram writes may wait in the transport: this sender keeps
+		// its goroutine and waits for news.
 		select {
 		case <-c.wake:
 		case <-snd.ctx.Done():
 			gw.CancelWrite(moqt.GroupErrorCancelled)
+			snd.done()
 			return
 		}
 	}
+}
+
+// end finishes the subgroup as the upstream one ended (c) and ends the
+// sender.
+func (snd *sender) end(c cursor) {
+	gw := snd.gw
+	st := &snd.s.t.r.stats
+	var ge *moqt.GroupError
+	switch {
+	case c.gone:
+		st.drops.Add(1)
+		gw.CancelWrite(moqt.GroupErrorCancelled)
+	case errors.As(c.err, &ge):
+		gw.CancelWrite(ge.Code)
+	case c.err != nil:
+		gw.CancelWrite(moqt.GroupErrorInternal)
+	case snd.cancelled.Load():
+		gw.CancelWrite(moqt.GroupErrorCancelled)
+	default:
+		_ = gw.SetWriteDeadline(time.Now().Add(snd.stall))
+		if gw.Close() == nil {
+			snd.waitSent(gw, snd.timeout, snd.stall)
+		}
+	}
+	snd.done()
 }

@@ -276,12 +276,15 @@ func readTrack(ctx context.Context, tr *moqt.TrackReader, s *sink) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One buffer per group, reused frame after frame, as readRaw
+			// reads: AppendFrame allocates nothing per frame.
+			buf := make([]byte, 0, frameSize)
 			for {
-				f, err := gr.ReadFrame()
-				if err != nil {
+				var err error
+				if buf, err = gr.AppendFrame(buf[:0]); err != nil {
 					return
 				}
-				s.frame(f.Bytes(), time.Now())
+				s.frame(buf, time.Now())
 			}
 		}()
 	}

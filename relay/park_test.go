@@ -1,0 +1,120 @@
+package relay
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/moqgo/moqgo/moqt"
+)
+
+// TestCaughtUpSendersHoldNoGoroutine: while a group is open upstream and
+// every subscriber has what was published of it, the relay runs no
+// goroutine per subscriber for it (the senders are parked on the cached
+// subgroup), and the next object still reaches every subscriber: the
+// upstream reader forwards it to all of them itself.
+func TestCaughtUpSendersHoldNoGoroutine(t *testing.T) {
+	const subscribers = 24
+	e := startRelay(t, Config{})
+	ctx := testContext(t)
+	f := newFeed()
+	f.publish(t, e, "moqt", "/park")
+	waitAnnounced(t, ctx, e.relay, "/park")
+	readers := make([]*moqt.TrackReader, subscribers)
+	for i := range readers {
+		tr, err := e.dial(t, transports[i%len(transports)], nil).Subscribe("/park", "live", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readers[i] = tr
+	}
+	// A first group, delivered whole, starts what each session runs for
+	// its lifetime once it carries data (its send scheduler, its data
+	// stream loop), so that the baseline differs from the measurement
+	// only by the open group.
+	f.push(t, ctx, writeGroup(0, 3, 100))
+	for i, tr := range readers {
+		if g, objs := readGroup(t, ctx, tr); g != 0 || len(objs) != 3 {
+			t.Fatalf("subscriber %d: group %d with %d objects, want group 0 with 3", i, g, len(objs))
+		}
+	}
+	base := steadyGoroutines()
+
+	gws := make(chan *moqt.GroupWriter, 1)
+	f.push(t, ctx, func(tw *moqt.TrackWriter) error {
+		gw, err := tw.OpenGroup(1)
+		if err != nil {
+			return err
+		}
+		if err := gw.WriteFrame(moqt.NewFrame(frame(1, 0, 0, 100))); err != nil {
+			return err
+		}
+		gws <- gw
+		return nil
+	})
+	gw := <-gws
+	groups := make([]*moqt.GroupReader, subscribers)
+	for i, tr := range readers {
+		gr, err := tr.AcceptGroup(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, err := gr.ReadFrame(); err != nil || !bytes.Equal(f.Bytes(), frame(1, 0, 0, 100)) {
+			t.Fatalf("subscriber %d, object 0: %v", i, err)
+		}
+		groups[i] = gr
+	}
+	// Senders park right after their last write, which the subscribers
+	// may read first: wait for the count to settle below the bound (a
+	// sender with a goroutine of its own per subscriber exceeds it for
+	// good).
+	limit := base + subscribers/2
+	n := settledGoroutines(limit)
+	t.Logf("goroutines: %d with every subscriber idle, %d with the group open and caught up", base, n)
+	if n > limit {
+		t.Fatalf("%d goroutines with %d caught-up subscribers of an open group, want at most %d (%d before the group)", n, subscribers, limit, base)
+	}
+
+	if err := gw.WriteFrame(moqt.NewFrame(frame(1, 0, 1, 100))); err != nil {
+		t.Fatal(err)
+	}
+	if err := gw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, gr := range groups {
+		objs, err := readAll(gr)
+		if err != nil || len(objs) != 1 || !bytes.Equal(objs[0].Frame.Bytes(), frame(1, 0, 1, 100)) {
+			t.Fatalf("subscriber %d, rest of the group: %d objects, %v", i, len(objs), err)
+		}
+	}
+}
+
+// steadyGoroutines returns the goroutine count once it stopped falling
+// (the senders of a group that ended exit once their last bytes are
+// handed to the transport), reading it every 10 ms for at most 2 s.
+func steadyGoroutines() int {
+	n := runtime.NumGoroutine()
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		m := runtime.NumGoroutine()
+		if m >= n {
+			return n
+		}
+		n = m
+	}
+	return n
+}
+
+// settledGoroutines returns the goroutine count once it is at most limit,
+// or after 5 s: goroutines that finished their work (a group's senders
+// after its end) take a moment to exit.
+func settledGoroutines(limit int) int {
+	deadline := time.Now().Add(5 * time.Second)
+	n := runtime.NumGoroutine()
+	for n > limit && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+		n = runtime.NumGoroutine()
+	}
+	return n
+}
