@@ -42,6 +42,11 @@
 //     subgroup with its own publisher priority. WriteFrame writes the next
 //     object; WriteObject and ReadObject expose object IDs, object status
 //     (normal, end of group, end of track) and extension headers.
+//     ReadFrame returns a Frame the caller keeps; AppendFrame reads the
+//     same payloads into a buffer the caller reuses, allocating nothing.
+//     WriteObjects writes a batch; TryWriteObjects queues one without ever
+//     waiting (ErrWouldBlock when the send buffer is full), for a relay
+//     that forwards an object to many subscribers from one goroutine.
 //     GroupWriter.Close ends the stream (end of group); CancelWrite and
 //     CancelRead reset or stop it with a GroupErrorCode.
 //   - OpenDatagramGroup sends each object of a group as an OBJECT_DATAGRAM

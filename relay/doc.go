@@ -39,9 +39,16 @@
 // cache, an append-only list of objects per subgroup, and each subscriber
 // has, per subgroup in flight, a sender that reads that list at the
 // subscriber's own pace and writes what arrived since its last write in
-// one batch (GroupWriter.WriteObjects): the same *moqt.Frame for everyone,
-// and subgroup IDs, publisher priorities, object IDs, object status and
-// extension headers as received. The relay never copies a payload; moqt's
+// one batch: the same *moqt.Frame for everyone, and subgroup IDs,
+// publisher priorities, object IDs, object status and extension headers
+// as received. A sender that has caught up parks on its subgroup without
+// a goroutine; the upstream reader, as it appends an object, queues it
+// for every parked sender with a write that never waits
+// (GroupWriter.TryWriteObjects into moqt's send scheduler), so a live
+// object reaches N subscribers without N goroutine wake-ups. Only a
+// sender that must wait (for its turn to open its stream, for room in a
+// full send buffer, for its group's last bytes to be sent) runs on a
+// goroutine of its own, and waits there alone. The relay never copies a payload; moqt's
 // send queue references payloads over 1 KiB and copies smaller ones next
 // to their object header, the one copy quic-go would otherwise make of so
 // small a write itself, so that a batch reaches the transport as one write

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -46,12 +45,16 @@ func serveChild(mode string, n int, paced pacing) error {
 	}
 	defer stopProfile()
 	stdinClosed := make(chan struct{})
+	start := make(chan struct{}) // the parent's "start": the raw server may write
 	go func() {
 		defer close(stdinClosed)
 		sc := bufio.NewScanner(os.Stdin)
 		for sc.Scan() {
-			if sc.Text() == "settle" {
+			switch sc.Text() {
+			case "settle":
 				settle(profilePath(os.Getenv("MOQ_BENCH_HEAPPROFILE"), mode, paced))
+			case "start":
+				close(start)
 			}
 		}
 	}()
@@ -65,7 +68,7 @@ func serveChild(mode string, n int, paced pacing) error {
 		r.Close()
 		return nil
 	case "raw":
-		return serveRaw(pc, cert, n, paced, stdinClosed) // raw.go
+		return serveRaw(pc, cert, n, paced, start, stdinClosed) // raw.go
 	}
 	return fmt.Errorf("unknown mode %q", mode)
 }
@@ -191,14 +194,19 @@ func (c *child) settle() error {
 	if _, err := io.WriteString(c.stdin, "settle\n"); err != nil {
 		return err
 	}
+	return c.await("settled")
+}
+
+// await waits for the child to print the line want.
+func (c *child) await(want string) error {
 	for {
 		select {
 		case l := <-c.lines:
-			if l == "settled" {
+			if l == want {
 				return nil
 			}
 		case <-time.After(30 * time.Second):
-			return errors.New("child did not settle")
+			return fmt.Errorf("child did not say %q", want)
 		}
 	}
 }

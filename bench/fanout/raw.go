@@ -65,6 +65,10 @@ func (p pacing) ticks() (group, frame <-chan time.Time, stop func()) {
 	return group, frame, t.Stop
 }
 
+// rawQUICConfig is the QUIC configuration of both ends of the raw
+// baseline.
+var rawQUICConfig = &quic.Config{MaxIdleTimeout: time.Minute, EnableDatagrams: true}
+
 // frameInterval is the time between two frames of a frame-paced source.
 const frameInterval = time.Second / (groupsPerSecond * framesPerGroup)
 
@@ -75,14 +79,17 @@ type piece struct {
 	first, last bool
 }
 
-// serveRaw accepts n connections, then writes the benchmark's groups to
-// each: one unidirectional stream per group, as a relay does.
-func serveRaw(pc net.PacketConn, cert *devcert.Cert, n int, p pacing, stop <-chan struct{}) error {
+// serveRaw accepts n connections, says "accepted", and once start is
+// closed writes the benchmark's groups to each: one unidirectional stream
+// per group, as a relay does. Datagrams are enabled as a MoQT session has
+// them, so that the idle connections the parent measures before start
+// cost what a relay's QUIC connections cost.
+func serveRaw(pc net.PacketConn, cert *devcert.Cert, n int, p pacing, start, stop <-chan struct{}) error {
 	tlsConf := cert.TLSConfig()
 	tlsConf.NextProtos = []string{rawALPN}
 	tr := &quic.Transport{Conn: pc}
 	defer tr.Close()
-	ln, err := tr.Listen(tlsConf, &quic.Config{MaxIdleTimeout: time.Minute})
+	ln, err := tr.Listen(tlsConf, rawQUICConfig)
 	if err != nil {
 		return err
 	}
@@ -100,6 +107,12 @@ func serveRaw(pc net.PacketConn, cert *devcert.Cert, n int, p pacing, stop <-cha
 			return nil
 		}
 		conns = append(conns, c)
+	}
+	fmt.Println("accepted")
+	select {
+	case <-start:
+	case <-ctx.Done():
+		return nil
 	}
 	// Every connection gets its own writer: a slow one does not hold up
 	// the others (as in the relay). The frames are produced once and

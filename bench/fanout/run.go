@@ -56,9 +56,9 @@ type measure struct {
 	mbps     float64 // delivered MB/s, all subscribers together
 	cpuPerGB float64 // server CPU seconds per delivered GB
 	rss      int64   // server RSS at the end of the window
-	idlePer  int64   // server RSS growth per idle subscriber, settled (relay only)
+	idlePer  int64   // server RSS growth per idle subscriber (raw: connection), settled
 	// idlePerUnsettled is idlePer with the handshakes' garbage not
-	// collected yet.
+	// collected yet (relay only).
 	idlePerUnsettled int64
 	p50, p99         time.Duration
 	delivered        int64
@@ -299,6 +299,10 @@ func runRaw(n int, paced pacing, d time.Duration) (measure, error) {
 	defer c.stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	_, rss0, err := rssPair(c)
+	if err != nil {
+		return measure{}, err
+	}
 	s := &sink{}
 	conns := make([]*quic.Conn, n)
 	var readers sync.WaitGroup
@@ -311,7 +315,7 @@ func runRaw(n int, paced pacing, d time.Duration) (measure, error) {
 		}
 	}()
 	err = parallel(n, func(i int) error {
-		qc, err := quic.DialAddr(ctx, c.addr, pinned(c.fp, rawALPN), &quic.Config{MaxIdleTimeout: time.Minute})
+		qc, err := quic.DialAddr(ctx, c.addr, pinned(c.fp, rawALPN), rawQUICConfig)
 		if err != nil {
 			return err
 		}
@@ -326,7 +330,21 @@ func runRaw(n int, paced pacing, d time.Duration) (measure, error) {
 	if err != nil {
 		return measure{}, err
 	}
-	return window(s, c, d)
+	// The connections are accepted and idle: what they cost is quic-go's
+	// floor under the relay's idle subscribers.
+	if err := c.await("accepted"); err != nil {
+		return measure{}, err
+	}
+	_, rss1, err := rssPair(c)
+	if err != nil {
+		return measure{}, err
+	}
+	if _, err := io.WriteString(c.stdin, "start\n"); err != nil {
+		return measure{}, err
+	}
+	m, err := window(s, c, d)
+	m.idlePer = (rss1 - rss0) / int64(n)
+	return m, err
 }
 
 func readRaw(ctx context.Context, qc *quic.Conn, s *sink) {
@@ -388,15 +406,15 @@ func run(counts []int, d time.Duration) error {
 	fmt.Printf("fan-out: 1 publisher -> N subscribers over loopback, groups of %d x %d B frames; window %v after %v warm-up\n\n", framesPerGroup, frameSize, d, warmup)
 	fmt.Println("throughput (publisher unpaced) and memory:")
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "N\trelay MB/s\traw MB/s\tratio\trelay CPU s/GB\traw CPU s/GB\trelay RSS MiB\tRSS/idle sub KiB\t(unsettled)\t")
+	fmt.Fprintln(w, "N\trelay MB/s\traw MB/s\tratio\trelay CPU s/GB\traw CPU s/GB\trelay RSS MiB\tRSS/idle sub KiB\t(unsettled)\traw RSS/idle conn KiB\t")
 	for _, r := range rows {
 		ratio := 0.0
 		if r.raw.mbps > 0 {
 			ratio = r.relay.mbps / r.raw.mbps
 		}
-		fmt.Fprintf(w, "%d\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", r.n, r.relay.mbps, r.raw.mbps, ratio,
+		fmt.Fprintf(w, "%d\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", r.n, r.relay.mbps, r.raw.mbps, ratio,
 			r.relay.cpuPerGB, r.raw.cpuPerGB, float64(r.relay.rss)/(1<<20),
-			float64(r.relayFrames.idlePer)/1024, float64(r.relayFrames.idlePerUnsettled)/1024)
+			float64(r.relayFrames.idlePer)/1024, float64(r.relayFrames.idlePerUnsettled)/1024, float64(r.rawFrames.idlePer)/1024)
 	}
 	if err := w.Flush(); err != nil {
 		return err
