@@ -123,7 +123,44 @@ func (gr *GroupReader) ReadObject() (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	return gr.object(f)
+}
+
+// TryReadObject is ReadObject that never waits: it returns the next object
+// if all of it has arrived, else ErrWouldBlock, and always ErrWouldBlock
+// for a datagram group. The end of the group, and any error, are left for
+// ReadObject to report. A relay uses it to take every object that arrived
+// together before forwarding them as one batch.
+func (gr *GroupReader) TryReadObject() (*Object, error) {
+	if gr.dg != nil {
+		return nil, ErrWouldBlock
+	}
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	if gr.err != nil || gr.br == nil || gr.br.Buffered() == 0 {
+		return nil, ErrWouldBlock
+	}
+	b, _ := gr.br.Peek(gr.br.Buffered())
+	hs := sliceReader{b: b}
+	saved := gr.sr
+	err := gr.sr.ReadObject(&hs, &gr.obj)
+	if err != nil || gr.obj.PayloadLength > uint64(len(b)-hs.off) || gr.obj.PayloadLength > uint64(gr.tr.sess.cfg.MaxFrameSize) {
+		gr.sr = saved // ReadObject reads it again, waiting or failing
+		return nil, ErrWouldBlock
+	}
+	_, _ = gr.br.Discard(hs.off)
+	var f *Frame
+	if gr.obj.Status == wire.StatusNormal {
+		f = newFrame(int(gr.obj.PayloadLength))
+		_, _ = io.ReadFull(gr.br, f.b) // buffered: it cannot fail
+	}
+	return gr.object(f)
+}
+
+// object returns the object just read into gr.obj, with payload f.
+func (gr *GroupReader) object(f *Frame) (*Object, error) {
 	o := &Object{ID: gr.obj.ObjectID, Status: ObjectStatus(gr.obj.Status), Frame: f}
+	var err error
 	if o.Extensions, err = parseExtensions(gr.obj.Extensions); err != nil {
 		return nil, gr.fail(err)
 	}

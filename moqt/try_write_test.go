@@ -1,6 +1,7 @@
 package moqt
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -8,6 +9,9 @@ import (
 	"io"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/moqgo/moqgo/internal/wire"
 )
 
 // TestTryWriteObjects: TryWriteObjects queues objects without waiting
@@ -203,3 +207,77 @@ func TestAppendFrame(t *testing.T) {
 		})
 	}
 }
+
+// TestTryReadObject: TryReadObject returns an object only once all of it
+// is buffered, ErrWouldBlock otherwise (the stream untouched: ReadObject
+// then waits for the rest), and leaves the stream's end to ReadObject. The
+// stream is scripted, below the network, so that what has arrived when is
+// exact: each Read returns the next chunk, or waits for it.
+func TestTryReadObject(t *testing.T) {
+	hdr := wire.SubgroupHeader{TrackAlias: 1, GroupID: 7, IDMode: wire.SubgroupIDZero, Extensions: true}
+	w := wire.NewSubgroupWriter(hdr, wire.Draft14)
+	var objs [][]byte // each object's bytes, header and payload
+	for i, p := range [][]byte{[]byte("zero"), []byte("one"), bytes.Repeat([]byte("2"), 300)} {
+		o := wire.Object{GroupID: 7, ObjectID: uint64(i), Extensions: []byte{}, PayloadLength: uint64(len(p))}
+		b, err := w.AppendObject(nil, &o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, append(b, p...))
+	}
+	// Objects 0 and 1 and the start of 2 arrive together; the rest of 2
+	// and the stream's end come later.
+	first := append(append(bytes.Clone(objs[0]), objs[1]...), objs[2][:100]...)
+	rs := &scriptedStream{chunks: make(chan []byte, 2)}
+	rs.chunks <- first
+	gr := &GroupReader{tr: &TrackReader{sess: &Session{cfg: (&Config{}).withDefaults()}}, rs: rs}
+	gr.br = bufio.NewReaderSize((*groupSource)(gr), 4096)
+	gr.sr.Reset(hdr, wire.Draft14)
+
+	if o, err := gr.ReadObject(); err != nil || string(o.Frame.Bytes()) != "zero" {
+		t.Fatalf("ReadObject: %v, %v", o, err)
+	}
+	o, err := gr.TryReadObject()
+	if err != nil || o.ID != 1 || string(o.Frame.Bytes()) != "one" {
+		t.Fatalf("TryReadObject with object 1 buffered: %+v, %v", o, err)
+	}
+	if o, err := gr.TryReadObject(); !errors.Is(err, ErrWouldBlock) {
+		t.Fatalf("TryReadObject with part of object 2 buffered: %+v, %v, want ErrWouldBlock", o, err)
+	}
+	rs.chunks <- objs[2][100:]
+	close(rs.chunks) // then the stream ends
+	if o, err := gr.ReadObject(); err != nil || o.ID != 2 || !bytes.Equal(o.Frame.Bytes(), bytes.Repeat([]byte("2"), 300)) {
+		t.Fatalf("ReadObject after ErrWouldBlock: %+v, %v", o, err)
+	}
+	if o, err := gr.TryReadObject(); !errors.Is(err, ErrWouldBlock) {
+		t.Fatalf("TryReadObject at the end: %+v, %v, want ErrWouldBlock", o, err)
+	}
+	if _, err := gr.ReadObject(); err != io.EOF {
+		t.Fatalf("ReadObject at the end: %v, want io.EOF", err)
+	}
+}
+
+// scriptedStream is a transport.ReceiveStream whose reads return the
+// chunks sent on chunks, one per read, waiting for the next; io.EOF once
+// chunks is closed.
+type scriptedStream struct {
+	chunks chan []byte
+	rest   []byte
+}
+
+func (s *scriptedStream) Read(p []byte) (int, error) {
+	if len(s.rest) == 0 {
+		c, ok := <-s.chunks
+		if !ok {
+			return 0, io.EOF
+		}
+		s.rest = c
+	}
+	n := copy(p, s.rest)
+	s.rest = s.rest[n:]
+	return n, nil
+}
+
+func (s *scriptedStream) CancelRead(uint64)               {}
+func (s *scriptedStream) SetReadDeadline(time.Time) error { return nil }
+func (s *scriptedStream) StreamID() uint64                { return 2 }

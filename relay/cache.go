@@ -57,18 +57,34 @@ func newSubgroup(g *group, id uint64, priority uint8) *subgroup {
 // append adds an object and wakes the senders waiting for it. It reports
 // false once the subgroup was evicted.
 func (sg *subgroup) append(o *moqt.Object, at time.Time) bool {
+	if !sg.add(o, at) {
+		return false
+	}
+	sg.wakeParked()
+	return true
+}
+
+// add is append without running the parked senders: the caller adds the
+// rest of a batch, then calls wakeParked once, so that each parked sender
+// forwards the batch in one write.
+func (sg *subgroup) add(o *moqt.Object, at time.Time) bool {
 	sg.mu.Lock()
+	defer sg.mu.Unlock()
 	if sg.gone {
-		sg.mu.Unlock()
 		return false
 	}
 	sg.objs = append(sg.objs, o)
 	sg.ats = append(sg.ats, at)
 	sg.signalLocked()
+	return true
+}
+
+// wakeParked runs the parked senders (resume).
+func (sg *subgroup) wakeParked() {
+	sg.mu.Lock()
 	ps := sg.takeParkedLocked()
 	sg.mu.Unlock()
 	sg.resume(ps)
-	return true
 }
 
 // finish marks the end of the subgroup: err is nil for a normal end (FIN).

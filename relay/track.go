@@ -179,27 +179,34 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 }
 
 // ingest reads one upstream subgroup stream into sg, its place in the
-// cache, waking the subscribers' senders as objects arrive.
+// cache, waking the subscribers' senders as objects arrive: once per batch
+// of the objects that arrived together, so that each sender forwards them
+// in one write.
 func (t *track) ingest(gr *moqt.GroupReader, sg *subgroup) {
 	st := &t.r.stats
 	for {
 		o, err := gr.ReadObject()
-		if err != nil {
-			if err == io.EOF {
-				err = nil
+		for err == nil {
+			n := int64(o.Frame.Len())
+			st.objectsIn.Add(1)
+			st.bytesIn.Add(n)
+			e := entry{obj: o, at: time.Now()}
+			if !t.account(sg.g, &e) || !sg.add(e.obj, e.at) {
+				gr.CancelRead(moqt.GroupErrorCancelled)
+				sg.finish(errEvicted)
+				return
 			}
-			sg.finish(err) // an empty subgroup is forwarded too
-			return
+			o, err = gr.TryReadObject()
 		}
-		n := int64(o.Frame.Len())
-		st.objectsIn.Add(1)
-		st.bytesIn.Add(n)
-		e := entry{obj: o, at: time.Now()}
-		if !t.account(sg.g, &e) || !sg.append(e.obj, e.at) {
-			gr.CancelRead(moqt.GroupErrorCancelled)
-			sg.finish(errEvicted)
-			return
+		if err == moqt.ErrWouldBlock {
+			sg.wakeParked()
+			continue
 		}
+		if err == io.EOF {
+			err = nil
+		}
+		sg.finish(err) // an empty subgroup is forwarded too
+		return
 	}
 }
 
