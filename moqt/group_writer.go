@@ -209,7 +209,12 @@ func (gw *GroupWriter) TryWriteObjects(objs []*Object) (int, error) {
 func (gw *GroupWriter) writeObjects(objs []*Object, try bool) (int, error) {
 	gw.mu.Lock()
 	defer gw.mu.Unlock()
-	for i, o := range objs {
+	done := 0
+	if gw.st == &gw.ss && len(objs) > 1 {
+		done = gw.queueBatches(objs)
+	}
+	for i, o := range objs[done:] {
+		i += done
 		id, err := gw.objectID(o.ID)
 		if err == nil {
 			err = gw.write(id, o.Status, o.Extensions, o.Frame, try)
@@ -219,6 +224,69 @@ func (gw *GroupWriter) writeObjects(objs []*Object, try bool) (int, error) {
 		}
 	}
 	return len(objs), nil
+}
+
+// maxBatch is the most objects queueBatches hands the scheduler at once.
+const maxBatch = 16
+
+// queueBatches queues objs for the scheduler maxBatch at a time, each
+// batch as one write (schedStream.writeBatch: one lock, one timestamp),
+// as long as whole batches fit in the subscription's buffer; it returns
+// how many objects it queued, and the caller writes the rest one by one,
+// which handles everything else (a full buffer, errors, a direct write).
+// gw.mu is held.
+func (gw *GroupWriter) queueBatches(objs []*Object) int {
+	done := 0
+	for done+1 < len(objs) {
+		k := min(len(objs)-done, maxBatch)
+		if !gw.queueBatch(objs[done : done+k]) {
+			break
+		}
+		done += k
+	}
+	return done
+}
+
+// queueBatch queues objs, at least two and at most maxBatch, as one
+// scheduler write, or nothing (reporting false) if any of them is not
+// plain sailing.
+func (gw *GroupWriter) queueBatch(objs []*Object) bool {
+	if gw.done.Load() || gw.tw.paused() {
+		return false
+	}
+	pending, sw, nextID := gw.pending, gw.sw, gw.nextID
+	var ends [maxBatch]int // end of each object's header in gw.buf
+	b := gw.buf[:gw.pending]
+	var err error
+	for i, o := range objs {
+		var id uint64
+		if id, err = gw.objectID(o.ID); err != nil {
+			break
+		}
+		if gw.ext, err = appendExtensions(gw.ext[:0], o.Extensions); err != nil {
+			break
+		}
+		obj := wire.Object{
+			GroupID:       uint64(gw.seq),
+			SubgroupID:    gw.subgroup,
+			ObjectID:      id,
+			Status:        wire.ObjectStatus(o.Status),
+			Extensions:    gw.ext,
+			PayloadLength: uint64(o.Frame.Len()),
+		}
+		if b, err = gw.sw.AppendObject(b, &obj); err != nil {
+			break
+		}
+		ends[i] = len(b)
+		gw.nextID = id + 1
+	}
+	gw.buf = b
+	if err == nil && gw.ss.writeBatch(b, ends[:len(objs)], objs) {
+		gw.pending = 0
+		return true
+	}
+	gw.pending, gw.sw, gw.nextID = pending, sw, nextID
+	return false
 }
 
 func (gw *GroupWriter) writeLocked(id uint64, status ObjectStatus, exts []Extension, f *Frame) error {

@@ -615,6 +615,59 @@ func (ss *schedStream) writePrio(hdr, payload []byte, prio int, try bool) error 
 	return nil
 }
 
+// writeBatch queues a batch of objects as one write (one lock, one
+// timestamp, one mark, so that the scheduler sends the batch as a unit):
+// hdrs holds their headers back to back, the header of object i ending at
+// ends[i], and objs their payloads, queued as writeObject queues them. It
+// queues nothing and reports false unless all of it fits in the
+// subscription's buffer now and it would not be written directly; the
+// caller then writes the objects one by one.
+func (ss *schedStream) writeBatch(hdrs []byte, ends []int, objs []*Object) bool {
+	s := ss.s
+	size := len(hdrs)
+	for _, o := range objs {
+		size += o.Frame.Len()
+	}
+	s.mu.Lock()
+	if ss.done || !ss.started && !s.busy && len(s.ready) == 0 && size <= schedChunk && ss.deadline == 0 ||
+		ss.tr.buffered != 0 && ss.tr.buffered+size > s.limit {
+		s.mu.Unlock()
+		return false
+	}
+	ss.started = true
+	q := ss.pooled
+	if q == nil {
+		q = schedBufs.Get().(*schedBuf)
+		ss.pooled = q
+	} else if !ss.writing {
+		q.compact()
+	}
+	lo := 0
+	for i, o := range objs {
+		hdr, payload := hdrs[lo:ends[i]], o.Frame.Bytes()
+		lo = ends[i]
+		if len(payload) <= maxInline {
+			q.copy(hdr, payload)
+		} else {
+			q.copy(hdr, nil)
+			q.segs = append(q.segs, schedSeg{ref: payload})
+		}
+	}
+	ss.queued += size
+	q.marks = append(q.marks, schedMark{end: ss.queued, at: time.Now(), prio: ss.prio})
+	ss.tr.buffered += size
+	if ss.idx < 0 {
+		ss.idx = len(s.ready)
+		s.ready = append(s.ready, ss)
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	s.mu.Unlock()
+	return true
+}
+
 // copy queues a copy of a and b, extending the last segment if it is a
 // copied one.
 func (q *schedBuf) copy(a, b []byte) {
