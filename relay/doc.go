@@ -45,10 +45,12 @@
 // a goroutine; the upstream reader, as it appends an object, queues it
 // for every parked sender with a write that never waits
 // (GroupWriter.TryWriteObjects into moqt's send scheduler), so a live
-// object reaches N subscribers without N goroutine wake-ups. Only a
-// sender that must wait (for its turn to open its stream, for room in a
-// full send buffer, for its group's last bytes to be sent) runs on a
-// goroutine of its own, and waits there alone. The relay never copies a payload; moqt's
+// object reaches N subscribers without N goroutine wake-ups. A
+// subscriber's streams are opened in upstream order by one goroutine of
+// its own, which ends when there is none left to open; only a sender
+// that must wait (for room in a full send buffer, for its group's last
+// bytes to be sent) runs on a goroutine of its own, and waits there
+// alone. The relay never copies a payload; moqt's
 // send queue references payloads over 1 KiB and copies smaller ones next
 // to their object header, the one copy quic-go would otherwise make of so
 // small a write itself, so that a batch reaches the transport as one write

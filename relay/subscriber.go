@@ -37,7 +37,8 @@ type subscriber struct {
 	finished  chan struct{} // closed when the subscription should end
 	onFinish  func()        // called (under mu) as finished closes: relay.go serveDetached
 	accepted  chan struct{} // closed once SUBSCRIBE_OK was sent
-	lastTurn  chan struct{} // the opened channel of the last sender started
+	toOpen    []*sender     // senders whose stream is not open yet, in offer order
+	opening   bool          // openLoop runs: toOpen is its work
 	wg        sync.WaitGroup
 }
 
@@ -135,13 +136,41 @@ func (s *subscriber) offer(sg *subgroup) {
 			return
 		}
 	}
-	snd := &sender{s: s, f: f, sg: sg, prev: s.lastTurn, opened: make(chan struct{})}
-	s.lastTurn = snd.opened
+	snd := &sender{s: s, f: f, sg: sg}
 	snd.ctx, snd.stop = context.WithCancel(context.Background())
 	f.senders = append(f.senders, snd)
 	f.active++
 	s.wg.Add(1)
-	go snd.run()
+	s.toOpen = append(s.toOpen, snd)
+	if !s.opening {
+		s.opening = true
+		s.wg.Add(1)
+		go s.openLoop()
+	}
+}
+
+// openLoop opens the streams of the senders offered, one after another in
+// the order they were offered (the upstream order), and has each forward
+// what there is; it ends once none is left to open, so that an idle
+// subscriber runs no goroutine. One goroutine per subscriber rather than
+// one per group: opening a stream may wait (for the transport's stream
+// limit), and the streams must open in order anyway.
+func (s *subscriber) openLoop() {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		if len(s.toOpen) == 0 {
+			s.opening = false
+			s.toOpen = nil
+			s.mu.Unlock()
+			return
+		}
+		snd := s.toOpen[0]
+		s.toOpen[0] = nil
+		s.toOpen = s.toOpen[1:]
+		s.mu.Unlock()
+		snd.start()
+	}
 }
 
 // skipLocked abandons flight i: its streams are reset and no older group
@@ -242,9 +271,10 @@ func (s *subscriber) drain(ctx context.Context) {
 // sender writes one cached subgroup to one subscriber, object by object,
 // as the publisher's objects arrive.
 //
-// A sender has a goroutine of its own only while it may have to wait:
-// for its turn to open its stream, for room in the subscriber's send
-// buffer, for the end of its group to be sent. Once it has caught up with
+// Its stream is opened on the subscriber's openLoop. A sender has a
+// goroutine of its own only while it may have to wait: for room in the
+// subscriber's send buffer, for the end of its group to be sent, or for a
+// datagram to go out. Once it has caught up with
 // the objects received it parks on its subgroup without a goroutine, and
 // the upstream reader that appends the next object runs it (forward) on
 // its own goroutine: the object is queued for each caught-up subscriber
@@ -258,14 +288,6 @@ type sender struct {
 	sg   *subgroup
 	ctx  context.Context // canceled when the subgroup is abandoned
 	stop context.CancelFunc
-
-	// The senders of a subscriber open their streams in the order they
-	// were offered their subgroups, which is the upstream order: each
-	// waits for prev (nil for the first), the opened channel of the
-	// sender offered before it, and closes opened once its own stream is
-	// open or it gave up.
-	prev, opened chan struct{}
-	turnDone     bool
 
 	cancelled atomic.Bool
 	mu        sync.Mutex
@@ -298,20 +320,6 @@ func (snd *sender) cancel() {
 			snd.done()
 		}()
 	}
-}
-
-// passTurn lets the next sender open its stream, once the senders before
-// this one opened theirs or gave up: a sender abandoned while it waits
-// its turn keeps the order of those around it.
-func (snd *sender) passTurn() {
-	if snd.turnDone {
-		return
-	}
-	snd.turnDone = true
-	if snd.prev != nil {
-		<-snd.prev
-	}
-	close(snd.opened)
 }
 
 // waitSent keeps the finished subgroup in flight until moqt's priority
@@ -348,15 +356,16 @@ func (snd *sender) flush() {
 
 // done ends the sender, once, by whoever runs it.
 func (snd *sender) done() {
-	snd.passTurn()
 	snd.flush()
 	snd.stop()
 	snd.s.senderDone(snd)
 }
 
-// run is the sender's goroutine from its start: it waits for its turn,
-// opens the stream and forwards what there is.
-func (snd *sender) run() {
+// start opens the sender's stream, on its subscriber's openLoop, once
+// the subscription is accepted, and forwards what there is without
+// waiting (forward): a sender that has to wait moves to a goroutine of
+// its own, so the next group's stream opens meanwhile.
+func (snd *sender) start() {
 	s, sg := snd.s, snd.sg
 	select {
 	case <-s.accepted:
@@ -364,13 +373,9 @@ func (snd *sender) run() {
 		snd.done()
 		return
 	}
-	if snd.prev != nil {
-		select {
-		case <-snd.prev:
-		case <-snd.ctx.Done():
-			snd.done()
-			return
-		}
+	if snd.cancelled.Load() {
+		snd.done()
+		return
 	}
 	var gw *moqt.GroupWriter
 	var err error
@@ -379,7 +384,6 @@ func (snd *sender) run() {
 	} else {
 		gw, err = s.tw.OpenSubgroup(sg.g.seq, sg.id, sg.priority)
 	}
-	snd.passTurn()
 	if err != nil {
 		s.t.r.log.Debug("open subgroup failed", "group", sg.g.seq, "subgroup", sg.id, "err", err)
 		snd.done()
@@ -392,7 +396,11 @@ func (snd *sender) run() {
 	snd.timeout = s.timeout
 	s.mu.Unlock()
 	snd.stall = s.t.r.cfg.StallTimeout
-	snd.forward(true)
+	if sg.datagram { // datagram writes may wait: a goroutine of its own
+		go snd.forward(true)
+		return
+	}
+	snd.forward(false)
 }
 
 // forward writes the objects received and not yet sent, on the sender's
