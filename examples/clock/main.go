@@ -85,16 +85,16 @@ func subscribe(ctx context.Context, c *moqt.Client, url string, n int, out io.Wr
 		return err
 	}
 	defer tr.Close()
+	var buf []byte // each tick is read into it: nothing is allocated per frame
 	for i := 0; i < n; i++ {
 		gr, err := tr.AcceptGroup(ctx)
 		if err != nil {
 			return err
 		}
-		f, err := gr.ReadFrame()
-		if err != nil {
+		if buf, err = gr.AppendFrame(buf[:0]); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "group %d: %s\n", gr.GroupSequence(), f.Bytes())
+		fmt.Fprintf(out, "group %d: %s\n", gr.GroupSequence(), buf)
 	}
 	return nil
 }
