@@ -422,11 +422,23 @@ func (q *schedBuf) chunk(iov [][]byte) [][]byte {
 			b = q.buf[g.lo+head : g.hi]
 		}
 		b = b[:min(len(b), left)]
-		iov = append(iov, b)
+		if n := len(iov); n > 0 && adjacent(iov[n-1], b) {
+			// The next piece continues the last one in memory (the
+			// runs of a RunEncoder): one write for both.
+			iov[n-1] = iov[n-1][:len(iov[n-1])+len(b)]
+		} else {
+			iov = append(iov, b)
+		}
 		left -= len(b)
 		head = 0
 	}
 	return iov
+}
+
+// adjacent reports whether b starts where a ends, within a's capacity: then
+// a[:len(a)+len(b)] is a followed by b.
+func adjacent(a, b []byte) bool {
+	return len(b) > 0 && cap(a)-len(a) >= len(b) && &a[:len(a)+1][len(a)] == &b[0]
 }
 
 // writev writes the pieces of a chunk in order, returning the bytes
@@ -560,31 +572,55 @@ func (ss *schedStream) writePrio(hdr, payload []byte, prio int, try bool) error 
 	if prio >= 0 {
 		p = uint8(prio)
 	}
+	if !try && !ss.done && !ss.started && !s.busy && len(s.ready) == 0 && size <= schedChunk && ss.deadline == 0 {
+		ss.started = true
+		return ss.writeDirect(hdr, payload)
+	}
+	if err := ss.reserve(size, try); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	q := ss.queue()
+	if len(payload) <= maxInline {
+		q.copy(hdr, payload)
+	} else {
+		q.copy(hdr, nil)
+		q.segs = append(q.segs, schedSeg{ref: payload})
+	}
+	ss.commit(size, time.Now(), p)
+	s.mu.Unlock()
+	return nil
+}
+
+// reserve waits, with s.mu held (and released meanwhile), until size more
+// bytes fit in the subscription's buffer (Config.SendBuffer), dropping a
+// stale stream of it if that makes room; with try set it returns
+// ErrWouldBlock instead of waiting. It fails once ss is done.
+func (ss *schedStream) reserve(size int, try bool) error {
+	s := ss.s
 	for {
 		if ss.done {
-			err := ss.err
-			s.mu.Unlock()
-			if err == nil {
-				err = os.ErrClosed
+			if ss.err != nil {
+				return ss.err
 			}
-			return err
-		}
-		if !try && !ss.started && !s.busy && len(s.ready) == 0 && size <= schedChunk && ss.deadline == 0 {
-			ss.started = true
-			return ss.writeDirect(hdr, payload)
+			return os.ErrClosed
 		}
 		if ss.tr.buffered == 0 || ss.tr.buffered+size <= s.limit || s.evict(ss) {
-			break
+			return nil
 		}
 		if try {
-			s.mu.Unlock()
 			return ErrWouldBlock
 		}
 		if err := ss.waitSpace(); err != nil {
-			s.mu.Unlock()
 			return err
 		}
 	}
+}
+
+// queue returns the stream's queue, taking one from the pool for the
+// first write that queues; ss is started from then on. Called with s.mu
+// held.
+func (ss *schedStream) queue() *schedBuf {
 	ss.started = true
 	q := ss.pooled
 	if q == nil {
@@ -593,17 +629,20 @@ func (ss *schedStream) writePrio(hdr, payload []byte, prio int, try bool) error 
 	} else if !ss.writing {
 		q.compact()
 	}
-	if len(payload) <= maxInline {
-		q.copy(hdr, payload)
-	} else {
-		q.copy(hdr, nil)
-		q.segs = append(q.segs, schedSeg{ref: payload})
-	}
+	return q
+}
+
+// commit accounts for size bytes just queued as one write at time at, of
+// publisher priority prio, and makes ss ready for the sender. Called with
+// s.mu held.
+func (ss *schedStream) commit(size int, at time.Time, prio uint8) {
+	s := ss.s
+	q := ss.pooled
 	ss.queued += size
-	q.marks = append(q.marks, schedMark{end: ss.queued, at: time.Now(), prio: p})
+	q.marks = append(q.marks, schedMark{end: ss.queued, at: at, prio: prio})
 	ss.tr.buffered += size
 	if ss.idx < 0 {
-		ss.prio = p
+		ss.prio = prio
 		ss.idx = len(s.ready)
 		s.ready = append(s.ready, ss)
 		select {
@@ -611,8 +650,6 @@ func (ss *schedStream) writePrio(hdr, payload []byte, prio int, try bool) error 
 		default:
 		}
 	}
-	s.mu.Unlock()
-	return nil
 }
 
 // writeBatch queues a batch of objects as one write (one lock, one
@@ -634,14 +671,7 @@ func (ss *schedStream) writeBatch(hdrs []byte, ends []int, objs []*Object) bool 
 		s.mu.Unlock()
 		return false
 	}
-	ss.started = true
-	q := ss.pooled
-	if q == nil {
-		q = schedBufs.Get().(*schedBuf)
-		ss.pooled = q
-	} else if !ss.writing {
-		q.compact()
-	}
+	q := ss.queue()
 	lo := 0
 	for i, o := range objs {
 		hdr, payload := hdrs[lo:ends[i]], o.Frame.Bytes()
@@ -653,19 +683,31 @@ func (ss *schedStream) writeBatch(hdrs []byte, ends []int, objs []*Object) bool 
 			q.segs = append(q.segs, schedSeg{ref: payload})
 		}
 	}
-	ss.queued += size
-	q.marks = append(q.marks, schedMark{end: ss.queued, at: time.Now(), prio: ss.prio})
-	ss.tr.buffered += size
-	if ss.idx < 0 {
-		ss.idx = len(s.ready)
-		s.ready = append(s.ready, ss)
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
-	}
+	ss.commit(size, time.Now(), ss.prio)
 	s.mu.Unlock()
 	return true
+}
+
+// writeRun queues hdr (the subgroup header, if not sent yet; copied) and
+// the run r, whose segments are referenced, never copied, as one write.
+// It waits for buffer space as writeObject does, or with try set returns
+// ErrWouldBlock instead, queuing nothing.
+func (ss *schedStream) writeRun(hdr []byte, r *ObjectRun, try bool) error {
+	s := ss.s
+	size := len(hdr) + r.size
+	s.mu.Lock()
+	if err := ss.reserve(size, try); err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	q := ss.queue()
+	q.copy(hdr, nil)
+	for _, b := range r.segs {
+		q.segs = append(q.segs, schedSeg{ref: b})
+	}
+	ss.commit(size, time.Now(), ss.prio)
+	s.mu.Unlock()
+	return nil
 }
 
 // copy queues a copy of a and b, extending the last segment if it is a

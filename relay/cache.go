@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -48,10 +49,35 @@ type subgroup struct {
 	// without a goroutine (sender.forward); spare is the slice the last
 	// resume used, kept to take the next list without allocating.
 	parked, spare []*sender
+
+	// runs are objs encoded once for every subscriber's stream
+	// (moqt.ObjectRun), in order; runs[i] holds objects from runStart[i]
+	// on. enc encodes them; nil once a run could not be encoded (the
+	// senders then write the objects themselves), and for a datagram
+	// subgroup.
+	runs     []*moqt.ObjectRun
+	runStart []int
+	enc      *moqt.RunEncoder
 }
 
 func newSubgroup(g *group, id uint64, priority uint8) *subgroup {
 	return &subgroup{g: g, id: id, priority: priority, wake: make(chan struct{})}
+}
+
+// encode encodes a batch of objects about to be added as one run, before
+// they are shared (moqt.RunEncoder.Encode gives the copied payloads Frames
+// over the run's bytes). Called only by the subgroup's reader; nil if
+// there is no run for them.
+func (sg *subgroup) encode(objs []*moqt.Object) *moqt.ObjectRun {
+	if sg.enc == nil {
+		return nil
+	}
+	r, err := sg.enc.Encode(objs)
+	if err != nil {
+		sg.enc = nil // the senders write objects from here on
+		return nil
+	}
+	return r
 }
 
 // append adds an object and wakes the senders waiting for it. It reports
@@ -68,15 +94,36 @@ func (sg *subgroup) append(o *moqt.Object, at time.Time) bool {
 // rest of a batch, then calls wakeParked once, so that each parked sender
 // forwards the batch in one write.
 func (sg *subgroup) add(o *moqt.Object, at time.Time) bool {
+	return sg.addBatch([]*moqt.Object{o}, at, nil)
+}
+
+// addBatch adds objs, received at at, and r, their run if not nil, without
+// running the parked senders (wakeParked does). It reports false once the
+// subgroup was evicted.
+func (sg *subgroup) addBatch(objs []*moqt.Object, at time.Time, r *moqt.ObjectRun) bool {
 	sg.mu.Lock()
 	defer sg.mu.Unlock()
 	if sg.gone {
 		return false
 	}
-	sg.objs = append(sg.objs, o)
-	sg.ats = append(sg.ats, at)
+	if r != nil {
+		sg.runs = append(sg.runs, r)
+		sg.runStart = append(sg.runStart, len(sg.objs))
+	}
+	for _, o := range objs {
+		sg.objs = append(sg.objs, o)
+		sg.ats = append(sg.ats, at)
+	}
 	sg.signalLocked()
 	return true
+}
+
+// runAtLocked returns the run that starts at object i, if there is one.
+func (sg *subgroup) runAtLocked(i int) *moqt.ObjectRun {
+	if k, ok := slices.BinarySearch(sg.runStart, i); ok {
+		return sg.runs[k]
+	}
+	return nil
 }
 
 // wakeParked runs the parked senders (resume).
@@ -106,6 +153,7 @@ func (sg *subgroup) evict() {
 	sg.mu.Lock()
 	sg.gone = true
 	sg.objs, sg.ats = nil, nil
+	sg.runs, sg.runStart = nil, nil
 	sg.signalLocked()
 	ps := sg.takeParkedLocked()
 	sg.mu.Unlock()
@@ -154,7 +202,7 @@ func (sg *subgroup) nextOrPark(snd *sender, i int) (c cursor, parked bool) {
 	case sg.gone:
 		return cursor{done: true, gone: true}, false
 	case i < len(sg.objs):
-		return cursor{objs: sg.objs[i:len(sg.objs):len(sg.objs)], at: sg.ats[i], done: sg.done, err: sg.err}, false
+		return cursor{run: sg.runAtLocked(i), objs: sg.objs[i:len(sg.objs):len(sg.objs)], at: sg.ats[i], done: sg.done, err: sg.err}, false
 	case sg.done:
 		return cursor{done: true, err: sg.err}, false
 	case snd.cancelled.Load():
@@ -191,12 +239,13 @@ func (sg *subgroup) signalLocked() {
 
 // cursor is what a sender learns from subgroup.next.
 type cursor struct {
-	objs []*moqt.Object // the objects received from the asked-for one on
-	at   time.Time      // when the first of objs was received
-	done bool           // no object will follow objs
-	gone bool           // the subgroup was evicted
-	err  error          // why the upstream subgroup ended early, if done
-	wake chan struct{}  // closed when there is news, if objs is empty and not done
+	run  *moqt.ObjectRun // the run of the objects from the asked-for one on, if one starts there
+	objs []*moqt.Object  // the objects received from the asked-for one on
+	at   time.Time       // when the first of objs was received
+	done bool            // no object will follow objs
+	gone bool            // the subgroup was evicted
+	err  error           // why the upstream subgroup ended early, if done
+	wake chan struct{}   // closed when there is news, if objs is empty and not done
 }
 
 // next returns the objects received from object i on, and whether the

@@ -50,11 +50,18 @@
 // its own, which ends when there is none left to open; only a sender
 // that must wait (for room in a full send buffer, for its group's last
 // bytes to be sent) runs on a goroutine of its own, and waits there
-// alone. The relay never copies a payload; moqt's
-// send queue references payloads over 1 KiB and copies smaller ones next
-// to their object header, the one copy quic-go would otherwise make of so
-// small a write itself, so that a batch reaches the transport as one write
-// (and fuller packets). The cache keeps the most recent
+// alone.
+//
+// Payloads are not copied per subscriber. As the upstream reader takes
+// the objects that arrived together, it encodes them once, in the wire
+// format of a subgroup stream, into a moqt.ObjectRun (payloads of at most
+// 1 KiB copied next to their headers, once, with the cached objects then
+// sharing that memory; larger ones referenced); every subscriber's stream
+// queues references to the same run (GroupWriter.WriteRun), and runs that
+// follow each other in memory reach quic-go as one write. Subgroups the
+// relay backfills with a FETCH, and datagram groups, are forwarded as
+// objects (moqt's send queue then copies payloads of at most 1 KiB next
+// to their headers, per subscriber). The cache keeps the most recent
 // groups (Config.CacheGroups, CacheBytes, CacheAge, and the relay-wide
 // MaxCacheBytes): a late joiner starts at a group boundary chosen by its
 // filter — the start of the newest cached group for "latest object", the

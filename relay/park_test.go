@@ -118,3 +118,84 @@ func settledGoroutines(limit int) int {
 	}
 	return n
 }
+
+// TestRunsEncodedOnce: a subgroup the relay reads from its publisher is
+// encoded once, in runs that cover every object, and those runs are what
+// each subscriber's stream sends: every subscriber gets every object
+// byte for byte, extensions and statuses included.
+func TestRunsEncodedOnce(t *testing.T) {
+	const subscribers, objects = 3, 40
+	e := startRelay(t, Config{})
+	ctx := testContext(t)
+	f := newFeed()
+	f.publish(t, e, "moqt", "/runs")
+	waitAnnounced(t, ctx, e.relay, "/runs")
+	readers := make([]*moqt.TrackReader, subscribers)
+	for i := range readers {
+		tr, err := e.dial(t, transports[i%len(transports)], nil).Subscribe("/runs", "live", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readers[i] = tr
+	}
+	want := make([]*moqt.Object, 0, objects)
+	for i := range objects {
+		o := &moqt.Object{ID: uint64(i), Frame: moqt.NewFrame(frame(4, 0, uint64(i), 200+50*(i%7)))}
+		if i%5 == 2 {
+			o.Extensions = []moqt.Extension{{Type: 2, Value: uint64(i)}}
+		}
+		want = append(want, o)
+	}
+	want = append(want, &moqt.Object{ID: objects, Status: moqt.StatusEndOfGroup})
+	f.push(t, ctx, func(tw *moqt.TrackWriter) error {
+		gw, err := tw.OpenGroup(4)
+		if err != nil {
+			return err
+		}
+		for _, o := range want {
+			if err := gw.WriteObject(o); err != nil {
+				return err
+			}
+		}
+		return gw.Close()
+	})
+	for i, tr := range readers {
+		g, objs := readGroup(t, ctx, tr)
+		if g != 4 || len(objs) != len(want) {
+			t.Fatalf("subscriber %d: group %d with %d objects, want group 4 with %d", i, g, len(objs), len(want))
+		}
+		if err := sameObjects(derefObjects(objs), derefObjects(want)); err != nil {
+			t.Fatalf("subscriber %d: %v", i, err)
+		}
+	}
+	e.relay.mu.Lock()
+	tk := e.relay.tracks[trackKey{path: "/runs", name: "live"}]
+	e.relay.mu.Unlock()
+	if tk == nil {
+		t.Fatal("the relay does not carry the track")
+	}
+	tk.mu.Lock()
+	sg := tk.groups[len(tk.groups)-1].subgroups[0]
+	tk.mu.Unlock()
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	covered := 0
+	for i, r := range sg.runs {
+		if sg.runStart[i] != covered {
+			t.Fatalf("run %d starts at object %d, want %d", i, sg.runStart[i], covered)
+		}
+		covered += r.Len()
+	}
+	t.Logf("%d objects cached in %d runs", len(sg.objs), len(sg.runs))
+	if len(sg.runs) == 0 || covered != len(sg.objs) {
+		t.Fatalf("runs cover %d of %d cached objects", covered, len(sg.objs))
+	}
+}
+
+func derefObjects(p []*moqt.Object) []moqt.Object {
+	out := make([]moqt.Object, len(p))
+	for i, o := range p {
+		out[i] = *o
+	}
+	return out
+}

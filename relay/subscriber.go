@@ -295,7 +295,8 @@ type sender struct {
 
 	// Owned by whoever runs the sender (its goroutine, or the goroutine
 	// that resumed it), one at a time.
-	next                int // index of the next object to forward
+	next                int  // index of the next object to forward
+	noRuns              bool // write objects, not the subgroup's runs
 	timeout, stall      time.Duration
 	sentObjs, sentBytes int64 // counted, not yet added to the stats
 }
@@ -444,6 +445,22 @@ func (snd *sender) forward(own bool) {
 					deadline = c.at.Add(snd.timeout)
 				}
 				_ = gw.SetWriteDeadline(deadline)
+			}
+			if r := c.run; r != nil && !snd.noRuns {
+				// Encoded once for every subscriber: queued by reference.
+				objs = objs[:r.Len()]
+				if own {
+					err = gw.WriteRun(r)
+				} else {
+					err = gw.TryWriteRun(r)
+				}
+				if err == nil {
+					n = len(objs)
+				} else if errors.Is(err, moqt.ErrRunMismatch) {
+					snd.noRuns = true // cannot happen; the objects still can
+					continue
+				}
+			} else if own {
 				n, err = gw.WriteObjects(objs)
 			} else {
 				n, err = gw.TryWriteObjects(objs)

@@ -184,21 +184,37 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 // in one write.
 func (t *track) ingest(gr *moqt.GroupReader, sg *subgroup) {
 	st := &t.r.stats
+	var batch []*moqt.Object
 	for {
 		o, err := gr.ReadObject()
+		batch = batch[:0]
 		for err == nil {
+			batch = append(batch, o)
 			n := int64(o.Frame.Len())
 			st.objectsIn.Add(1)
 			st.bytesIn.Add(n)
-			e := entry{obj: o, at: time.Now()}
-			if !t.account(sg.g, &e) || !sg.add(e.obj, e.at) {
+			if !t.account(sg.g, &entry{obj: o}) {
 				gr.CancelRead(moqt.GroupErrorCancelled)
 				sg.finish(errEvicted)
 				return
 			}
+			if len(batch) >= maxIngestBatch {
+				break
+			}
 			o, err = gr.TryReadObject()
 		}
-		if err == moqt.ErrWouldBlock {
+		if len(batch) > 0 {
+			// Encoded once for every subscriber's stream, before the
+			// objects are shared.
+			r := sg.encode(batch)
+			if !sg.addBatch(batch, time.Now(), r) {
+				gr.CancelRead(moqt.GroupErrorCancelled)
+				sg.finish(errEvicted)
+				return
+			}
+			clear(batch)
+		}
+		if err == nil || err == moqt.ErrWouldBlock {
 			sg.wakeParked()
 			continue
 		}
@@ -209,6 +225,10 @@ func (t *track) ingest(gr *moqt.GroupReader, sg *subgroup) {
 		return
 	}
 }
+
+// maxIngestBatch bounds the objects ingest takes before waking the
+// senders, as a run.
+const maxIngestBatch = 16
 
 // addSubgroup caches a new subgroup (with its first object, if any) and
 // offers it to the subscribers. It returns nil if the track ended or the
@@ -222,6 +242,9 @@ func (t *track) addSubgroup(seq moqt.GroupSequence, id uint64, priority uint8, d
 	g := t.groupLocked(seq)
 	sg := newSubgroup(g, id, priority)
 	sg.datagram = datagram
+	if !datagram && first == nil { // read whole by ingest: encoded in runs
+		sg.enc = moqt.NewRunEncoder(seq, id)
+	}
 	g.subgroups = append(g.subgroups, sg)
 	if first != nil {
 		sg.objs, sg.ats = append(sg.objs, first.obj), append(sg.ats, first.at)

@@ -176,6 +176,14 @@ func (s *subgroupState) next(id uint64, status ObjectStatus) {
 	s.ended = status == StatusEndOfGroup || status == StatusEndOfTrack
 }
 
+// Last returns the ID of the last object read or appended, and whether
+// there was one.
+func (s *subgroupState) Last() (id uint64, ok bool) { return s.prev, s.started }
+
+// Ended reports whether the last object was an End of Group or End of
+// Track object, after which the stream carries no more objects.
+func (s *subgroupState) Ended() bool { return s.ended }
+
 // errAfterEnd is the error for an object that follows an End of Group or End
 // of Track object on the same subgroup stream: draft-14 §10.4.3 says further
 // objects on such a stream would be a protocol violation.
@@ -258,6 +266,12 @@ func NewSubgroupWriter(h SubgroupHeader, v Version) *SubgroupWriter {
 func (w *SubgroupWriter) AppendHeader(b []byte) ([]byte, error) {
 	return AppendSubgroupHeader(b, &w.h, w.v)
 }
+
+// Skip records that the objects up to the one with ID id and the given
+// status were written to the stream by other means (appended by another
+// SubgroupWriter in the same state, for a relay that encodes objects once
+// for many streams): the next object's ID Delta counts from id.
+func (w *SubgroupWriter) Skip(id uint64, status ObjectStatus) { w.next(id, status) }
 
 // AppendObject appends the header fields of the next object (draft-14
 // §10.4.2), not its payload: the caller writes o.PayloadLength payload bytes
