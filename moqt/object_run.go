@@ -46,7 +46,8 @@ type RunEncoder struct {
 	ext      []byte
 }
 
-// runBlock is the size of the blocks a RunEncoder carves runs from.
+// runBlock is the largest block a RunEncoder carves runs from (a run
+// larger than that gets a block of its own size).
 const runBlock = 16 << 10
 
 // ErrRunMismatch is returned by GroupWriter.WriteRun for a run that does
@@ -98,11 +99,17 @@ func (e *RunEncoder) Encode(objs []*Object) (*ObjectRun, error) {
 	}
 	block := e.block
 	if cap(block)-len(block) < need {
-		block = make([]byte, 0, max(runBlock, need))
+		// Blocks grow with the subgroup, up to runBlock: a group of one
+		// small object costs no more than its encoding.
+		block = make([]byte, 0, max(need, min(runBlock, 2*cap(block))))
 	}
 	sw, nextID := e.sw, e.nextID
 	lo := len(block)
-	var copied [maxBatch]int // where the copied payloads start in block, for the first objects
+	var small [maxBatch]int
+	copied := small[:] // where each copied payload starts in block
+	if len(objs) > len(small) {
+		copied = make([]int, len(objs))
+	}
 	var err error
 	for i, o := range objs {
 		id := o.ID
@@ -128,9 +135,7 @@ func (e *RunEncoder) Encode(objs []*Object) (*ObjectRun, error) {
 			break
 		}
 		if len(p) <= maxInline {
-			if i < len(copied) {
-				copied[i] = len(block)
-			}
+			copied[i] = len(block)
 			block = append(block, p...)
 		} else {
 			r.segs = append(r.segs, block[lo:], p)
@@ -149,7 +154,7 @@ func (e *RunEncoder) Encode(objs []*Object) (*ObjectRun, error) {
 		r.size += len(s)
 	}
 	e.sw, e.nextID, e.block = sw, nextID, block
-	for i, o := range objs[:min(len(objs), len(copied))] {
+	for i, o := range objs {
 		if n := o.Frame.Len(); n > 0 && n <= maxInline {
 			o.Frame = &Frame{b: block[copied[i] : copied[i]+n : copied[i]+n]}
 		}

@@ -150,3 +150,43 @@ func TestChunkJoinsAdjacentRuns(t *testing.T) {
 		t.Fatalf("chunk pieces %q, want [aaaabbbb zz cc]", got)
 	}
 }
+
+// TestRunEncoderBlocks: a RunEncoder's memory grows with its subgroup: a
+// group of one small object costs about its encoding, a long group blocks
+// of at most runBlock, and consecutive runs share a block.
+func TestRunEncoderBlocks(t *testing.T) {
+	enc := NewRunEncoder(0, 0)
+	first := &Object{Frame: NewFrame(bytes.Repeat([]byte("p"), 100))}
+	orig := first.Frame
+	r0, err := enc.Encode([]*Object{first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The copied payload is shared: the object's Frame is now over the run.
+	seg := r0.segs[0]
+	if first.Frame == orig || !bytes.Equal(first.Frame.Bytes(), orig.Bytes()) ||
+		&seg[len(seg)-100] != &first.Frame.Bytes()[0] {
+		t.Fatal("the object's payload is not the run's copy")
+	}
+	if c := cap(enc.block); c > 256 {
+		t.Fatalf("one 100-byte object: a %d-byte block", c)
+	}
+	var prev *ObjectRun
+	shared := 0
+	for i := 1; i < 200; i++ {
+		r, err := enc.Encode([]*Object{{ID: uint64(i), Frame: NewFrame(make([]byte, 900))}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := cap(enc.block); c > runBlock {
+			t.Fatalf("run %d: a %d-byte block", i, c)
+		}
+		if prev != nil && adjacent(prev.segs[len(prev.segs)-1], r.segs[0]) {
+			shared++
+		}
+		prev = r
+	}
+	if shared < 150 {
+		t.Fatalf("%d of 198 runs follow the one before in memory, want most", shared)
+	}
+}
