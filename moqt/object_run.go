@@ -2,6 +2,7 @@ package moqt
 
 import (
 	"errors"
+	"sync"
 
 	"github.com/moqgo/moqgo/internal/wire"
 )
@@ -32,23 +33,36 @@ func (r *ObjectRun) Len() int { return r.objects }
 func (r *ObjectRun) Size() int { return r.size }
 
 // RunEncoder encodes the objects of one subgroup, in order, into
-// ObjectRuns. The bytes of consecutive runs are kept next to each other
-// where they fit in one block of memory, so that a stream sending runs back
-// to back hands them to the transport in one write. Payloads of at most
-// 1 KiB are copied next to their headers, once; larger ones are
-// referenced. A RunEncoder is not safe for concurrent use.
+// ObjectRuns. Payloads of at most 1 KiB are copied next to their headers,
+// once; larger ones are referenced. A RunEncoder is not safe for
+// concurrent use.
+//
+// The bytes of runs are carved out of blocks of memory: the runs of one
+// subgroup encoded one after another lie next to each other, so that a
+// stream sending them back to back hands them to the transport in one
+// write. Close gives what is left of the encoder's block to the encoders
+// made after it, so that groups of a few small objects share a block
+// instead of costing one each. The price is the same as for small Frames:
+// a retained run keeps its block (at most runBlock bytes) alive.
 type RunEncoder struct {
 	group    GroupSequence
 	subgroup uint64
 	sw       wire.SubgroupWriter
 	nextID   uint64
-	block    []byte // runs are carved from it; its length is what is used
 	ext      []byte
+	block    *runBlockOf // nil until the first Encode, and after Close
 }
 
-// runBlock is the largest block a RunEncoder carves runs from (a run
-// larger than that gets a block of its own size).
+// runBlock is the size of the blocks runs are carved from (a run larger
+// than that gets a block of its own size).
 const runBlock = 16 << 10
+
+// runBlocks holds the blocks closed encoders left room in; an encoder
+// owns its block until Close, so its writes are its own.
+var runBlocks sync.Pool
+
+// runBlockOf is the pooled block: its length is the part carved already.
+type runBlockOf struct{ b []byte }
 
 // ErrRunMismatch is returned by GroupWriter.WriteRun for a run that does
 // not continue the GroupWriter's subgroup where the writes before it ended;
@@ -97,11 +111,17 @@ func (e *RunEncoder) Encode(objs []*Object) (*ObjectRun, error) {
 			need += n
 		}
 	}
-	block := e.block
+	pb := e.block
+	if pb == nil {
+		pb, _ = runBlocks.Get().(*runBlockOf)
+		if pb == nil {
+			pb = new(runBlockOf)
+		}
+		e.block = pb
+	}
+	block := pb.b
 	if cap(block)-len(block) < need {
-		// Blocks grow with the subgroup, up to runBlock: a group of one
-		// small object costs no more than its encoding.
-		block = make([]byte, 0, max(need, min(runBlock, 2*cap(block))))
+		block = make([]byte, 0, max(runBlock, need))
 	}
 	sw, nextID := e.sw, e.nextID
 	lo := len(block)
@@ -153,13 +173,25 @@ func (e *RunEncoder) Encode(objs []*Object) (*ObjectRun, error) {
 	for _, s := range r.segs {
 		r.size += len(s)
 	}
-	e.sw, e.nextID, e.block = sw, nextID, block
+	e.sw, e.nextID, pb.b = sw, nextID, block
 	for i, o := range objs {
 		if n := o.Frame.Len(); n > 0 && n <= maxInline {
 			o.Frame = &Frame{b: block[copied[i] : copied[i]+n : copied[i]+n]}
 		}
 	}
 	return r, nil
+}
+
+// Close ends the encoder's use of its block, leaving the room it did not
+// use to encoders made after it. Encode may still be called; it starts a
+// block of its own.
+func (e *RunEncoder) Close() {
+	if pb := e.block; pb != nil {
+		e.block = nil
+		if cap(pb.b)-len(pb.b) >= 1<<10 {
+			runBlocks.Put(pb)
+		}
+	}
 }
 
 // WriteRun writes the objects of r, which must continue the group where

@@ -184,6 +184,9 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 // in one write.
 func (t *track) ingest(gr *moqt.GroupReader, sg *subgroup) {
 	st := &t.r.stats
+	if sg.enc != nil {
+		defer sg.enc.Close() // the room left goes to the next subgroup's
+	}
 	var batch []*moqt.Object
 	for {
 		o, err := gr.ReadObject()
