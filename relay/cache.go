@@ -83,23 +83,17 @@ func (sg *subgroup) encode(objs []*moqt.Object) *moqt.ObjectRun {
 // append adds an object and wakes the senders waiting for it. It reports
 // false once the subgroup was evicted.
 func (sg *subgroup) append(o *moqt.Object, at time.Time) bool {
-	if !sg.add(o, at) {
+	if !sg.addBatch([]*moqt.Object{o}, at, nil) {
 		return false
 	}
 	sg.wakeParked()
 	return true
 }
 
-// add is append without running the parked senders: the caller adds the
-// rest of a batch, then calls wakeParked once, so that each parked sender
-// forwards the batch in one write.
-func (sg *subgroup) add(o *moqt.Object, at time.Time) bool {
-	return sg.addBatch([]*moqt.Object{o}, at, nil)
-}
-
 // addBatch adds objs, received at at, and r, their run if not nil, without
-// running the parked senders (wakeParked does). It reports false once the
-// subgroup was evicted.
+// running the parked senders: the caller calls wakeParked once the batch
+// is in, so that each parked sender forwards it in one write. It reports
+// false once the subgroup was evicted.
 func (sg *subgroup) addBatch(objs []*moqt.Object, at time.Time, r *moqt.ObjectRun) bool {
 	sg.mu.Lock()
 	defer sg.mu.Unlock()
