@@ -171,14 +171,41 @@ func (gw *GroupWriter) WriteObject(o *Object) error {
 
 // objectID is the ID an object written with ID id gets: zero means the
 // next ID after the first object (Object.ID).
-func (gw *GroupWriter) objectID(id uint64) (uint64, error) {
-	if id == 0 && gw.nextID > 0 {
-		return gw.nextID, nil
+func (gw *GroupWriter) objectID(id uint64) (uint64, error) { return nextObjectID(id, gw.nextID) }
+
+// nextObjectID is the ID an object written with ID id gets when next is
+// the subgroup's next Object ID (zero before its first object): zero
+// means next once there was a first object (Object.ID), and IDs may skip
+// but not go back.
+func nextObjectID(id, next uint64) (uint64, error) {
+	if id == 0 && next > 0 {
+		return next, nil
 	}
-	if id < gw.nextID {
+	if id < next {
 		return 0, errors.New("moqt: object IDs must increase within a subgroup")
 	}
 	return id, nil
+}
+
+// appendObjectHeader appends to b the header of the object with ID id,
+// status, extensions exts and an n-byte payload, as sw, the stream's
+// writer, encodes it (advancing sw) for group seq, subgroup subgroup. ext
+// is scratch for the encoded extensions. Every path that writes a
+// subgroup object (write, queueBatch, RunEncoder.Encode) encodes it here.
+func appendObjectHeader(sw *wire.SubgroupWriter, b []byte, ext *[]byte, seq GroupSequence, subgroup, id uint64, status ObjectStatus, exts []Extension, n int) ([]byte, error) {
+	var err error
+	if *ext, err = appendExtensions((*ext)[:0], exts); err != nil {
+		return b, err
+	}
+	obj := wire.Object{
+		GroupID:       uint64(seq),
+		SubgroupID:    subgroup,
+		ObjectID:      id,
+		Status:        wire.ObjectStatus(status),
+		Extensions:    *ext,
+		PayloadLength: uint64(n),
+	}
+	return sw.AppendObject(b, &obj)
 }
 
 // WriteObjects writes objs in order, as WriteObject would one by one, and
@@ -263,18 +290,7 @@ func (gw *GroupWriter) queueBatch(objs []*Object) bool {
 		if id, err = gw.objectID(o.ID); err != nil {
 			break
 		}
-		if gw.ext, err = appendExtensions(gw.ext[:0], o.Extensions); err != nil {
-			break
-		}
-		obj := wire.Object{
-			GroupID:       uint64(gw.seq),
-			SubgroupID:    gw.subgroup,
-			ObjectID:      id,
-			Status:        wire.ObjectStatus(o.Status),
-			Extensions:    gw.ext,
-			PayloadLength: uint64(o.Frame.Len()),
-		}
-		if b, err = gw.sw.AppendObject(b, &obj); err != nil {
+		if b, err = appendObjectHeader(&gw.sw, b, &gw.ext, gw.seq, gw.subgroup, id, o.Status, o.Extensions, o.Frame.Len()); err != nil {
 			break
 		}
 		ends[i] = len(b)
@@ -302,28 +318,21 @@ func (gw *GroupWriter) write(id uint64, status ObjectStatus, exts []Extension, f
 	if gw.tw.paused() {
 		return ErrPaused
 	}
-	var err error
-	if gw.ext, err = appendExtensions(gw.ext[:0], exts); err != nil {
-		return err
-	}
 	p := f.Bytes()
-	if gw.dg != nil {
+	if gw.dg != nil { // writeDatagram sends gw.ext
+		var err error
+		if gw.ext, err = appendExtensions(gw.ext[:0], exts); err != nil {
+			return err
+		}
 		return gw.writeDatagram(id, status, exts, p)
-	}
-	obj := wire.Object{
-		GroupID:       uint64(gw.seq),
-		SubgroupID:    gw.subgroup,
-		ObjectID:      id,
-		Status:        wire.ObjectStatus(status),
-		Extensions:    gw.ext,
-		PayloadLength: uint64(len(p)),
 	}
 	pending := gw.pending
 	var sw wire.SubgroupWriter
 	if try {
 		sw = gw.sw
 	}
-	if gw.buf, err = gw.sw.AppendObject(gw.buf[:gw.pending], &obj); err != nil {
+	var err error
+	if gw.buf, err = appendObjectHeader(&gw.sw, gw.buf[:gw.pending], &gw.ext, gw.seq, gw.subgroup, id, status, exts, len(p)); err != nil {
 		return err
 	}
 	gw.pending = 0

@@ -132,26 +132,12 @@ func (e *RunEncoder) Encode(objs []*Object) (*ObjectRun, error) {
 	}
 	var err error
 	for i, o := range objs {
-		id := o.ID
-		if id == 0 && nextID > 0 {
-			id = nextID
-		} else if id < nextID {
-			err = errors.New("moqt: object IDs must increase within a subgroup")
-			break
-		}
-		if e.ext, err = appendExtensions(e.ext[:0], o.Extensions); err != nil {
+		var id uint64
+		if id, err = nextObjectID(o.ID, nextID); err != nil {
 			break
 		}
 		p := o.Frame.Bytes()
-		obj := wire.Object{
-			GroupID:       uint64(e.group),
-			SubgroupID:    e.subgroup,
-			ObjectID:      id,
-			Status:        wire.ObjectStatus(o.Status),
-			Extensions:    e.ext,
-			PayloadLength: uint64(len(p)),
-		}
-		if block, err = sw.AppendObject(block, &obj); err != nil {
+		if block, err = appendObjectHeader(&sw, block, &e.ext, e.group, e.subgroup, id, o.Status, o.Extensions, len(p)); err != nil {
 			break
 		}
 		if len(p) <= maxInline {

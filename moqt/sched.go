@@ -580,13 +580,7 @@ func (ss *schedStream) writePrio(hdr, payload []byte, prio int, try bool) error 
 		s.mu.Unlock()
 		return err
 	}
-	q := ss.queue()
-	if len(payload) <= maxInline {
-		q.copy(hdr, payload)
-	} else {
-		q.copy(hdr, nil)
-		q.segs = append(q.segs, schedSeg{ref: payload})
-	}
+	ss.queue().object(hdr, payload)
 	ss.commit(size, time.Now(), p)
 	s.mu.Unlock()
 	return nil
@@ -674,14 +668,8 @@ func (ss *schedStream) writeBatch(hdrs []byte, ends []int, objs []*Object) bool 
 	q := ss.queue()
 	lo := 0
 	for i, o := range objs {
-		hdr, payload := hdrs[lo:ends[i]], o.Frame.Bytes()
+		q.object(hdrs[lo:ends[i]], o.Frame.Bytes())
 		lo = ends[i]
-		if len(payload) <= maxInline {
-			q.copy(hdr, payload)
-		} else {
-			q.copy(hdr, nil)
-			q.segs = append(q.segs, schedSeg{ref: payload})
-		}
 	}
 	ss.commit(size, time.Now(), ss.prio)
 	s.mu.Unlock()
@@ -708,6 +696,18 @@ func (ss *schedStream) writeRun(hdr []byte, r *ObjectRun, try bool) error {
 	ss.commit(size, time.Now(), ss.prio)
 	s.mu.Unlock()
 	return nil
+}
+
+// object queues an object: a copy of its header hdr and its payload,
+// copied next to the header if it is at most maxInline bytes, else
+// referenced (it is a Frame's: immutable). Called with s.mu held.
+func (q *schedBuf) object(hdr, payload []byte) {
+	if len(payload) <= maxInline {
+		q.copy(hdr, payload)
+		return
+	}
+	q.copy(hdr, nil)
+	q.segs = append(q.segs, schedSeg{ref: payload})
 }
 
 // copy queues a copy of a and b, extending the last segment if it is a

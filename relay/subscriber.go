@@ -274,14 +274,13 @@ func (s *subscriber) drain(ctx context.Context) {
 // Its stream is opened on the subscriber's openLoop. A sender has a
 // goroutine of its own only while it may have to wait: for room in the
 // subscriber's send buffer, for the end of its group to be sent, or for a
-// datagram to go out. Once it has caught up with
-// the objects received it parks on its subgroup without a goroutine, and
-// the upstream reader that appends the next object runs it (forward) on
-// its own goroutine: the object is queued for each caught-up subscriber
-// with a write that never waits (GroupWriter.TryWriteObjects), so a
-// publisher's object costs no goroutine hand-off per subscriber. A
-// subscriber whose buffer is full gets its goroutine back and waits there,
-// alone.
+// datagram to go out. Once it has caught up with the objects received it
+// parks on its subgroup without a goroutine, and the upstream reader that
+// appends the next batch runs it (forward) on its own goroutine: the batch
+// is queued for each caught-up subscriber with a write that never waits
+// (GroupWriter.TryWriteRun, or TryWriteObjects), so a publisher's object
+// costs no goroutine hand-off per subscriber. A subscriber whose buffer is
+// full gets its goroutine back and waits there, alone.
 type sender struct {
 	s    *subscriber
 	f    *flight
@@ -316,10 +315,7 @@ func (snd *sender) cancel() {
 	// A parked sender has nobody to notice: whoever unparks it runs it.
 	// Not on this goroutine, which may hold the subscriber's lock.
 	if snd.sg.unpark(snd) {
-		go func() {
-			gw.CancelWrite(moqt.GroupErrorCancelled)
-			snd.done()
-		}()
+		go snd.abandon()
 	}
 }
 
@@ -330,16 +326,16 @@ func (snd *sender) cancel() {
 // groups skipped, instead of their data piling up in the scheduler. The
 // wait is bounded like a write (the delivery timeout or StallTimeout);
 // past it, or when the group is abandoned, its stream is reset.
-func (snd *sender) waitSent(gw *moqt.GroupWriter, timeout, stall time.Duration) {
-	wait := stall
-	if timeout > 0 {
-		wait = timeout
+func (snd *sender) waitSent() {
+	wait := snd.stall
+	if snd.timeout > 0 {
+		wait = snd.timeout
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	stop := context.AfterFunc(snd.ctx, cancel)
 	defer stop()
-	err := gw.WaitSent(ctx, moqt.GroupErrorDeliveryTimeout)
+	err := snd.gw.WaitSent(ctx, moqt.GroupErrorDeliveryTimeout)
 	if err != nil && ctx.Err() != nil && !snd.cancelled.Load() {
 		snd.s.t.r.stats.skips.Add(1)
 		snd.s.t.r.log.Debug("group skipped: not sent in time", "path", snd.s.t.key.path, "track", snd.s.t.key.name, "group", snd.sg.g.seq)
@@ -353,6 +349,12 @@ func (snd *sender) flush() {
 	st.objectsOut.Add(snd.sentObjs)
 	st.bytesOut.Add(snd.sentBytes)
 	snd.sentObjs, snd.sentBytes = 0, 0
+}
+
+// abandon resets the sender's stream and ends the sender.
+func (snd *sender) abandon() {
+	snd.gw.CancelWrite(moqt.GroupErrorCancelled)
+	snd.done()
 }
 
 // done ends the sender, once, by whoever runs it.
@@ -431,8 +433,7 @@ func (snd *sender) forward(own bool) {
 				}
 			}
 			if snd.cancelled.Load() {
-				gw.CancelWrite(moqt.GroupErrorCancelled)
-				snd.done()
+				snd.abandon()
 				return
 			}
 			var n int
@@ -499,8 +500,7 @@ func (snd *sender) forward(own bool) {
 			return
 		}
 		if !sg.datagram { // not parked: abandoned
-			gw.CancelWrite(moqt.GroupErrorCancelled)
-			snd.done()
+			snd.abandon()
 			return
 		}
 		// Datagram writes may wait in the transport: this sender keeps
@@ -508,8 +508,7 @@ func (snd *sender) forward(own bool) {
 		select {
 		case <-c.wake:
 		case <-snd.ctx.Done():
-			gw.CancelWrite(moqt.GroupErrorCancelled)
-			snd.done()
+			snd.abandon()
 			return
 		}
 	}
@@ -534,7 +533,7 @@ func (snd *sender) end(c cursor) {
 	default:
 		_ = gw.SetWriteDeadline(time.Now().Add(snd.stall))
 		if gw.Close() == nil {
-			snd.waitSent(gw, snd.timeout, snd.stall)
+			snd.waitSent()
 		}
 	}
 	snd.done()
