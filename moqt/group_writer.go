@@ -378,11 +378,16 @@ func (gw *GroupWriter) SetWriteDeadline(t time.Time) error {
 
 // CancelWrite abandons the group, resetting its stream with code. It may be
 // called while another goroutine is blocked in WriteFrame, which then
-// fails.
+// fails. After Close it resets the stream only if the priority scheduler
+// still holds some of it (see Priorities in the package docs); a group
+// already handed to the transport in full is left to finish.
 func (gw *GroupWriter) CancelWrite(code GroupErrorCode) { gw.abort(code) }
 
 func (gw *GroupWriter) abort(code GroupErrorCode) {
 	if gw.done.Swap(true) {
+		if gw.st == &gw.ss {
+			gw.ss.cancelUnsent(uint64(code)) // closed, maybe not sent
+		}
 		return
 	}
 	if gw.dg != nil {

@@ -1,8 +1,6 @@
 package moqt
 
 import (
-	"context"
-
 	"github.com/moqgo/moqgo/internal/wire"
 )
 
@@ -22,26 +20,29 @@ func (tw *TrackWriter) Session() *Session { return tw.sess }
 // Session returns the session the FETCH arrived on.
 func (fw *FetchWriter) Session() *Session { return fw.sess }
 
-// WaitSent waits until the group's stream has been handed to the
-// transport in full, its end included, after Close; or, for a group that
-// was reset, returns at once. The priority scheduler may hold a closed
-// group's objects (see Priorities in the package docs): a relay that
-// counts a subscriber's backlog in groups waits here, so that groups the
-// scheduler still holds count too. If ctx ends first, WaitSent resets the
-// stream with code, dropping what is still queued, and returns ctx's
-// error. A group written straight to the transport (Config.DisableScheduler,
-// datagrams) returns at once.
-func (gw *GroupWriter) WaitSent(ctx context.Context, code GroupErrorCode) error {
+// AfterSent arranges for f to be called once, when the group's stream has
+// been handed to the transport in full, its end included, after Close
+// (f gets nil), or was reset instead (f gets why: a *GroupError with the
+// reset's code, or the session's end). The priority scheduler may hold a
+// closed group's objects (see Priorities in the package docs): a relay
+// that counts a subscriber's backlog in groups learns here when a group
+// stops counting, without a goroutine waiting for it; CancelWrite after
+// Close drops what is still held. f runs on a goroutine of the session
+// (so it must not block), or, if the stream is done already, before
+// AfterSent returns. A group written straight to the transport
+// (Config.DisableScheduler, datagrams) calls f at once with nil. Call it
+// at most once per group.
+func (gw *GroupWriter) AfterSent(f func(error)) {
 	if gw.st != &gw.ss {
-		return nil
+		f(nil)
+		return
 	}
-	if err := gw.ss.wait(ctx, uint64(code)); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	gw.ss.afterSent(func(err error) {
+		if err != nil {
+			err = gw.writeErr(err)
 		}
-		return gw.writeErr(err)
-	}
-	return nil
+		f(err)
+	})
 }
 
 // allAnnouncementsID keys the local reader of HandlePeerAnnouncements among the

@@ -104,6 +104,7 @@ type schedStream struct {
 	idx      int           // index in s.ready, -1 if not there
 	deadline int64         // Unix nanoseconds bounding a wait for space; 0 for none
 	ended    chan struct{} // closed when done; nil if nobody waits
+	onSent   func(error)   // called once done (AfterSent); nil if none
 	err      error
 	prio     uint8
 	writing  bool // the sender is writing pending bytes unlocked
@@ -394,10 +395,15 @@ func (s *scheduler) run() {
 			s.unready(ss)
 			ss.pooled.empty()
 			if ss.fin {
+				f := ss.onSent
+				ss.onSent = nil // run here, not by end on a goroutine
 				ss.end()
 				ss.release()
 				s.mu.Unlock()
 				_ = ss.st.Close()
+				if f != nil {
+					f(nil)
+				}
 				s.mu.Lock()
 				ss.closed()
 			}
@@ -511,12 +517,12 @@ func (s *scheduler) drop(ss *schedStream, code GroupErrorCode) {
 	ss.tr.buffered -= ss.pending()
 	ss.sentOff = ss.queued
 	ss.release()
+	if code != 0 && ss.err == nil {
+		ss.err = &transport.StreamError{Code: uint64(code)} // before end: AfterSent's error
+	}
 	ss.end()
 	ss.closed()
 	if code != 0 {
-		if ss.err == nil {
-			ss.err = &transport.StreamError{Code: uint64(code)}
-		}
 		ss.st.CancelWrite(uint64(code))
 	}
 	s.freed()
@@ -818,13 +824,48 @@ func (ss *schedStream) Close() error {
 	return nil
 }
 
-// end marks ss done. Called with s.mu held.
+// end marks ss done. Called with s.mu held, so an AfterSent callback
+// still set runs on a goroutine of its own: the caller may hold its own
+// locks too.
 func (ss *schedStream) end() {
 	ss.done = true
 	if ss.ended != nil {
 		close(ss.ended)
 		ss.ended = nil
 	}
+	if f := ss.onSent; f != nil {
+		ss.onSent = nil
+		go f(ss.err)
+	}
+}
+
+// afterSent arranges for f to be called with nil once ss has been handed
+// to the transport in full, FIN included, or with why not once it was
+// reset or failed; if ss is done already, f runs now, on the caller's
+// goroutine.
+func (ss *schedStream) afterSent(f func(error)) {
+	s := ss.s
+	s.mu.Lock()
+	if !ss.done {
+		ss.onSent = f
+		s.mu.Unlock()
+		return
+	}
+	err := ss.err
+	s.mu.Unlock()
+	f(err)
+}
+
+// cancelUnsent resets the stream with code if it is not done yet: a
+// closed stream whose bytes the scheduler still holds is dropped, one
+// already handed to the transport in full is left alone.
+func (ss *schedStream) cancelUnsent(code uint64) {
+	s := ss.s
+	s.mu.Lock()
+	if !ss.done {
+		s.drop(ss, GroupErrorCode(code))
+	}
+	s.mu.Unlock()
 }
 
 // wait waits until ss is done: everything written, FIN included, handed
@@ -863,6 +904,9 @@ func (ss *schedStream) wait(ctx context.Context, code uint64) error {
 func (ss *schedStream) CancelWrite(code uint64) {
 	s := ss.s
 	s.mu.Lock()
+	if ss.err == nil {
+		ss.err = &transport.StreamError{Code: code}
+	}
 	s.drop(ss, 0)
 	s.mu.Unlock()
 	ss.st.CancelWrite(code)

@@ -371,18 +371,25 @@ func sameArray(a, b []byte) bool {
 	return cap(a) > 0 && cap(b) > 0 && &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1]
 }
 
-// TestSchedWait checks what GroupWriter.WaitSent relies on: wait returns
-// once a closed stream's bytes and FIN are handed to the transport, and a
-// wait that ends first resets the stream, dropping what is queued.
-func TestSchedWait(t *testing.T) {
-	f := newSchedFixture(t, 1<<20)
-	tr := &schedTrack{}
+// closedPair occupies the transport with another track's stream, then
+// writes and closes two streams of tr, "sent" and "dropped", of 10 bytes
+// each, which the scheduler holds until the gate opens.
+func (f *schedFixture) closedPair(tr *schedTrack) (sent, dropped *schedStream) {
 	f.occupy(f.stream(&schedTrack{}, "first", 0, 0, 0))
-	sent, dropped := f.stream(tr, "sent", 1, 0, 0), f.stream(tr, "dropped", 2, 0, 0)
+	sent, dropped = f.stream(tr, "sent", 1, 0, 0), f.stream(tr, "dropped", 2, 0, 0)
 	f.write(sent, 10)
 	f.write(dropped, 10)
 	_ = sent.Close()
 	_ = dropped.Close()
+	return sent, dropped
+}
+
+// TestSchedWait checks what FetchWriter.Close relies on: wait returns
+// once a closed stream's bytes and FIN are handed to the transport, and a
+// wait that ends first resets the stream, dropping what is queued.
+func TestSchedWait(t *testing.T) {
+	f, tr := newSchedFixture(t, 1<<20), &schedTrack{}
+	sent, dropped := f.closedPair(tr)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := dropped.wait(ctx, uint64(GroupErrorDeliveryTimeout)); !errors.Is(err, context.Canceled) {
@@ -403,6 +410,48 @@ func TestSchedWait(t *testing.T) {
 	f.log.gate <- struct{}{} // "sent" is written, then finished
 	if err := <-waited; err != nil {
 		t.Fatalf("wait for a sent stream: %v", err)
+	}
+}
+
+// TestSchedAfterSent checks what GroupWriter.AfterSent and CancelWrite
+// after Close rely on: the callback gets nil once a closed stream's bytes
+// and FIN are handed to the transport, runs at once for a stream already
+// done, and gets the reset's code when cancelUnsent drops a closed stream
+// the scheduler still holds; cancelUnsent leaves a sent stream alone.
+func TestSchedAfterSent(t *testing.T) {
+	f := newSchedFixture(t, 1<<20)
+	sent, dropped := f.closedPair(&schedTrack{})
+	results := make(chan error, 2)
+	sent.afterSent(func(err error) { results <- err })
+	dropped.afterSent(func(err error) { results <- err })
+	select {
+	case err := <-results:
+		t.Fatalf("callback ran before anything was sent: %v", err)
+	default:
+	}
+	dropped.cancelUnsent(uint64(GroupErrorDeliveryTimeout))
+	var se *transport.StreamError
+	if err := <-results; !errors.As(err, &se) || se.Code != uint64(GroupErrorDeliveryTimeout) {
+		t.Fatalf("dropped stream's callback got %v, want DELIVERY_TIMEOUT", err)
+	}
+	if code := <-dropped.st.(*gateStream).reset; code != uint64(GroupErrorDeliveryTimeout) {
+		t.Fatalf("reset with %#x, want DELIVERY_TIMEOUT", code)
+	}
+	f.log.gate <- struct{}{} // the first write returns
+	f.log.gate <- struct{}{} // "sent" is written, then finished
+	if err := <-results; err != nil {
+		t.Fatalf("sent stream's callback got %v", err)
+	}
+	sent.cancelUnsent(uint64(GroupErrorCancelled))
+	select {
+	case code := <-sent.st.(*gateStream).reset:
+		t.Fatalf("a stream sent in full was reset (%#x)", code)
+	default:
+	}
+	ran := false
+	sent.afterSent(func(err error) { ran = err == nil })
+	if !ran {
+		t.Fatal("afterSent on a finished stream did not run the callback at once with nil")
 	}
 }
 

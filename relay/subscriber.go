@@ -289,8 +289,10 @@ type sender struct {
 	stop context.CancelFunc
 
 	cancelled atomic.Bool
+	closed    atomic.Bool // the subgroup is finished: awaitSent waits for it to go out
 	mu        sync.Mutex
 	gw        *moqt.GroupWriter
+	timer     *time.Timer // bounds awaitSent's wait
 
 	// Owned by whoever runs the sender (its goroutine, or the goroutine
 	// that resumed it), one at a time.
@@ -311,6 +313,9 @@ func (snd *sender) cancel() {
 	snd.mu.Unlock()
 	if gw != nil {
 		_ = gw.SetWriteDeadline(time.Now())
+		if snd.closed.Load() { // drop what the scheduler still holds
+			gw.CancelWrite(moqt.GroupErrorCancelled)
+		}
 	}
 	// A parked sender has nobody to notice: whoever unparks it runs it.
 	// Not on this goroutine, which may hold the subscriber's lock.
@@ -319,27 +324,42 @@ func (snd *sender) cancel() {
 	}
 }
 
-// waitSent keeps the finished subgroup in flight until moqt's priority
+// awaitSent keeps the finished subgroup in flight until moqt's priority
 // scheduler has handed all of it to the transport, so that the backlog
 // MaxBacklogGroups bounds includes what the scheduler holds for this
 // subscriber: a subscriber too slow for the track then sees its oldest
-// groups skipped, instead of their data piling up in the scheduler. The
-// wait is bounded like a write (the delivery timeout or StallTimeout);
+// groups skipped, instead of their data piling up in the scheduler. It
+// does not wait: the sender ends (sent) when the scheduler reports the
+// group sent or reset, so a finished group costs a timer, not a goroutine.
+// The wait is bounded like a write (the delivery timeout or StallTimeout);
 // past it, or when the group is abandoned, its stream is reset.
-func (snd *sender) waitSent() {
+func (snd *sender) awaitSent() {
 	wait := snd.stall
 	if snd.timeout > 0 {
 		wait = snd.timeout
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	stop := context.AfterFunc(snd.ctx, cancel)
-	defer stop()
-	err := snd.gw.WaitSent(ctx, moqt.GroupErrorDeliveryTimeout)
-	if err != nil && ctx.Err() != nil && !snd.cancelled.Load() {
+	snd.timer = time.AfterFunc(wait, snd.sentLate)
+	snd.closed.Store(true)
+	if snd.cancelled.Load() { // cancel may have missed closed
+		snd.gw.CancelWrite(moqt.GroupErrorCancelled)
+	}
+	snd.gw.AfterSent(snd.sent)
+}
+
+// sentLate resets a finished subgroup the scheduler still holds past the
+// wait awaitSent allows.
+func (snd *sender) sentLate() { snd.gw.CancelWrite(moqt.GroupErrorDeliveryTimeout) }
+
+// sent ends a finished sender once its subgroup was sent in full (err nil)
+// or reset.
+func (snd *sender) sent(err error) {
+	snd.timer.Stop()
+	var ge *moqt.GroupError
+	if errors.As(err, &ge) && ge.Code == moqt.GroupErrorDeliveryTimeout && !snd.cancelled.Load() {
 		snd.s.t.r.stats.skips.Add(1)
 		snd.s.t.r.log.Debug("group skipped: not sent in time", "path", snd.s.t.key.path, "track", snd.s.t.key.name, "group", snd.sg.g.seq)
 	}
+	snd.done()
 }
 
 // flush adds the objects and bytes sent to the relay's counters: one
@@ -492,7 +512,9 @@ func (snd *sender) forward(own bool) {
 			continue
 		}
 		if c.done {
-			if !own { // ending may wait (waitSent)
+			if !own && snd.next == 0 {
+				// Close writes the subgroup header, which may wait for
+				// buffer space; once an object was written it never waits.
 				go snd.end(c)
 				return
 			}
@@ -533,7 +555,8 @@ func (snd *sender) end(c cursor) {
 	default:
 		_ = gw.SetWriteDeadline(time.Now().Add(snd.stall))
 		if gw.Close() == nil {
-			snd.waitSent()
+			snd.awaitSent() // ends the sender once sent
+			return
 		}
 	}
 	snd.done()
