@@ -45,6 +45,10 @@ func (c *Client) Dial(ctx context.Context, urlStr string, mux *TrackMux) (*Sessi
 		qconf = c.QUICConfig.Clone()
 	}
 	qconf.EnableDatagrams = true
+	// RESET_STREAM_AT: a reset data stream still delivers its header, so
+	// that PUBLISH_DONE's stream count can be met (draft-14 §Closing
+	// Subgroup Streams).
+	qconf.EnableStreamResetPartialDelivery = true
 	cfg.withStreamLimit(c.Config, qconf)
 	var tlsConf *tls.Config
 	if c.TLSConfig != nil {
@@ -70,7 +74,6 @@ func (c *Client) Dial(ctx context.Context, urlStr string, mux *TrackMux) (*Sessi
 		}
 		return s, nil
 	case "https":
-		qconf.EnableStreamResetPartialDelivery = true
 		d := &webtransport.Transport{TLSClientConfig: tlsConf, QUICConfig: qconf}
 		rsp, ws, err := d.Dial(ctx, urlStr, nil)
 		if err != nil {

@@ -390,9 +390,16 @@ func (gw *GroupWriter) abort(code GroupErrorCode) {
 		}
 		return
 	}
-	if gw.dg != nil {
+	switch {
+	case gw.dg != nil:
 		gw.dg.cancel(code)
-	} else {
+	case gw.st == &gw.ss:
+		// The header (never changed once the group is open) goes out
+		// with the reset if nothing was sent (scheduler.discard).
+		var b [32]byte
+		hdr, _ := gw.sw.AppendHeader(b[:0])
+		gw.ss.CancelWriteAfter(hdr, uint64(code))
+	default:
 		gw.st.CancelWrite(uint64(code))
 	}
 	gw.finished()

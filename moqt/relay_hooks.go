@@ -45,6 +45,16 @@ func (gw *GroupWriter) AfterSent(f func(error)) {
 	})
 }
 
+// Unsent reports whether nothing of the group's stream has been handed to
+// the transport yet: whatever was written waits in the priority scheduler.
+// A relay that must abandon one of a subscriber's groups prefers one with
+// nothing sent, which wastes no bytes on the wire and leaves the group in
+// progress whole. It reports false where it cannot tell (Config.
+// DisableScheduler, datagrams).
+func (gw *GroupWriter) Unsent() bool {
+	return gw.st == &gw.ss && gw.ss.unsent()
+}
+
 // allAnnouncementsID keys the local reader of HandlePeerAnnouncements among the
 // session's namespace subscriptions; it is never a valid Request ID.
 const allAnnouncementsID = ^uint64(0)

@@ -107,12 +107,13 @@ type schedStream struct {
 	onSent   func(error)   // called once done (AfterSent); nil if none
 	err      error
 	prio     uint8
-	writing  bool // the sender is writing pending bytes unlocked
-	partial  bool // a write (object) is partly sent
-	fin      bool // Close called: FIN once drained
-	closing  bool // fin with bytes pending: counted in tr.closing
-	started  bool // written to: later writes queue, to be sent in chunks
-	done     bool // no more writes: finished, reset or failed
+	hdrLen   uint8 // bytes of stream header the first write starts with (discard)
+	writing  bool  // the sender is writing pending bytes unlocked
+	partial  bool  // a write (object) is partly sent
+	fin      bool  // Close called: FIN once drained
+	closing  bool  // fin with bytes pending: counted in tr.closing
+	started  bool  // written to: later writes queue, to be sent in chunks
+	done     bool  // no more writes: finished, reset or failed
 }
 
 // schedBuf is a stream's queue, recycled when the stream ends so that a
@@ -375,8 +376,14 @@ func (s *scheduler) run() {
 		ss.writing = true
 		s.busy = true
 		iov := ss.pooled.chunk(s.iov[:0])
+		first := ss.sentOff == 0 && ss.hdrLen > 0
 		s.mu.Unlock()
 		n, err := writev(ss.st, iov)
+		if first && n > 0 {
+			// A reset from now on still delivers the header (and what
+			// went with it): the peer can tell whose stream it was.
+			ss.st.SetReliableBoundary()
+		}
 		clear(iov) // drop the payload references
 		s.iov = iov[:0]
 		s.mu.Lock()
@@ -390,7 +397,7 @@ func (s *scheduler) run() {
 		switch {
 		case err != nil:
 			ss.err = err
-			s.drop(ss, 0)
+			s.fail(ss)
 		case ss.pending() == 0:
 			s.unready(ss)
 			ss.pooled.empty()
@@ -510,22 +517,59 @@ func (s *scheduler) unready(ss *schedStream) {
 	ss.idx = -1
 }
 
-// drop discards the pending bytes of ss and ends it; a nonzero code resets
-// its stream. Called with s.mu held.
+// drop discards the pending bytes of ss, ends it and resets its stream
+// with code. Called with s.mu held.
 func (s *scheduler) drop(ss *schedStream, code GroupErrorCode) {
+	s.discard(ss, true, uint64(code), nil)
+}
+
+// fail discards the pending bytes of ss and ends it after its stream
+// failed (ss.err). Called with s.mu held.
+func (s *scheduler) fail(ss *schedStream) { s.discard(ss, false, 0, nil) }
+
+// discard discards the pending bytes of ss and ends it, resetting its
+// stream with code if reset is set. A stream of which nothing has been
+// handed to the transport is reset after its header, where the transport
+// can deliver that despite the reset (RESET_STREAM_AT with a reliable size
+// covering the header, as draft-14 §Closing Subgroup Streams recommends),
+// so that the peer learns which subscription lost a subgroup and counts
+// the stream for PUBLISH_DONE instead of waiting for it: hdr, or else the
+// first hdrLen bytes queued. Called with s.mu held.
+func (s *scheduler) discard(ss *schedStream, reset bool, code uint64, hdr []byte) {
+	var b [32]byte
+	if reset && ss.sentOff == 0 && !ss.writing && hdr == nil {
+		hdr = ss.pooled.prefix(b[:0], int(ss.hdrLen))
+	} else if ss.sentOff != 0 || ss.writing {
+		hdr = nil // the header went out with the first bytes sent
+	}
 	s.unready(ss)
 	ss.tr.buffered -= ss.pending()
 	ss.sentOff = ss.queued
 	ss.release()
-	if code != 0 && ss.err == nil {
-		ss.err = &transport.StreamError{Code: uint64(code)} // before end: AfterSent's error
+	if reset && ss.err == nil {
+		ss.err = &transport.StreamError{Code: code} // before end: AfterSent's error
 	}
 	ss.end()
 	ss.closed()
-	if code != 0 {
-		ss.st.CancelWrite(uint64(code))
+	if reset && hdr != nil {
+		ss.st.CancelWriteAfter(hdr, code)
+	} else if reset {
+		ss.st.CancelWrite(code)
 	}
 	s.freed()
+}
+
+// prefix appends to b the first n bytes queued in q if nothing of q was sent
+// and they were copied (a stream header), else returns nil. q may be nil.
+func (q *schedBuf) prefix(b []byte, n int) []byte {
+	if q == nil || n == 0 || q.seg != 0 || q.head != 0 || len(q.segs) == 0 {
+		return nil
+	}
+	g := q.segs[0]
+	if g.ref != nil || g.hi-g.lo < n {
+		return nil
+	}
+	return append(b, q.buf[g.lo:g.lo+n]...)
 }
 
 // evict makes room for ss by dropping the same subscription's stream that
@@ -741,6 +785,9 @@ func (q *schedBuf) copy(a, b []byte) {
 func (ss *schedStream) writeDirect(hdr, payload []byte) error {
 	s := ss.s
 	s.busy = true
+	n := len(hdr) + len(payload)
+	ss.queued += n // and sent: nothing pending
+	ss.sentOff += n
 	s.mu.Unlock()
 	var err error
 	if len(payload) <= maxInline {
@@ -757,11 +804,14 @@ func (ss *schedStream) writeDirect(hdr, payload []byte) error {
 			_, err = ss.st.Write(payload)
 		}
 	}
+	if err == nil && ss.hdrLen > 0 {
+		ss.st.SetReliableBoundary() // the first write: see run
+	}
 	s.mu.Lock()
 	s.busy = false
 	if err != nil && !ss.done {
 		ss.err = err
-		s.drop(ss, 0)
+		s.fail(ss)
 	}
 	if len(s.ready) > 0 {
 		select {
@@ -856,6 +906,15 @@ func (ss *schedStream) afterSent(f func(error)) {
 	f(err)
 }
 
+// unsent reports whether no byte of ss has been handed to the transport,
+// or is being handed now.
+func (ss *schedStream) unsent() bool {
+	s := ss.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return ss.sentOff == 0 && !ss.writing
+}
+
 // cancelUnsent resets the stream with code if it is not done yet: a
 // closed stream whose bytes the scheduler still holds is dropped, one
 // already handed to the transport in full is left alone.
@@ -901,15 +960,21 @@ func (ss *schedStream) wait(ctx context.Context, code uint64) error {
 }
 
 // CancelWrite discards the pending bytes and resets the stream.
-func (ss *schedStream) CancelWrite(code uint64) {
+func (ss *schedStream) CancelWrite(code uint64) { ss.CancelWriteAfter(nil, code) }
+
+// CancelWriteAfter is CancelWrite, resetting a stream of which nothing
+// was sent after hdr (the stream's header, which the group has not
+// queued yet) or else after the header queued (see discard).
+func (ss *schedStream) CancelWriteAfter(hdr []byte, code uint64) {
 	s := ss.s
 	s.mu.Lock()
-	if ss.err == nil {
-		ss.err = &transport.StreamError{Code: code}
+	if ss.done {
+		s.mu.Unlock()
+		ss.st.CancelWrite(code) // a no-op unless it ended with a FIN
+		return
 	}
-	s.drop(ss, 0)
+	s.discard(ss, true, code, hdr)
 	s.mu.Unlock()
-	ss.st.CancelWrite(code)
 }
 
 // SetWriteDeadline bounds how long Write waits for buffer space.
@@ -923,6 +988,10 @@ func (ss *schedStream) SetWriteDeadline(t time.Time) error {
 	ss.s.mu.Unlock()
 	return nil
 }
+
+// SetReliableBoundary does nothing: the scheduler sets it after a
+// stream's first write.
+func (ss *schedStream) SetReliableBoundary() {}
 
 // SetPriority does nothing: the scheduler orders the streams.
 func (ss *schedStream) SetPriority(int) {}

@@ -17,9 +17,10 @@ import (
 // unit tests: every Write is logged and then waits for the test to let it
 // go, so the test controls when the sender chooses again.
 type gateStream struct {
-	name  string
-	log   *writeLog
-	reset chan uint64
+	name   string
+	log    *writeLog
+	reset  chan uint64
+	prefix []byte // what CancelWriteAfter delivered
 }
 
 type writeLog struct {
@@ -41,8 +42,13 @@ func (g *gateStream) Write(p []byte) (int, error) {
 	<-g.log.gate
 	return len(p), nil
 }
-func (g *gateStream) Close() error                     { return nil }
-func (g *gateStream) CancelWrite(code uint64)          { g.reset <- code }
+func (g *gateStream) Close() error            { return nil }
+func (g *gateStream) CancelWrite(code uint64) { g.reset <- code }
+func (g *gateStream) SetReliableBoundary()    {}
+func (g *gateStream) CancelWriteAfter(prefix []byte, code uint64) {
+	g.prefix = append([]byte(nil), prefix...)
+	g.reset <- code
+}
 func (g *gateStream) SetWriteDeadline(time.Time) error { return nil }
 func (g *gateStream) SetPriority(int)                  {}
 
@@ -298,6 +304,8 @@ func (r *recStream) Write(p []byte) (int, error) {
 }
 func (r *recStream) Close() error                     { close(r.closed); return nil }
 func (r *recStream) CancelWrite(uint64)               {}
+func (r *recStream) CancelWriteAfter([]byte, uint64)  {}
+func (r *recStream) SetReliableBoundary()             {}
 func (r *recStream) SetWriteDeadline(time.Time) error { return nil }
 func (r *recStream) SetPriority(int)                  {}
 
@@ -452,6 +460,40 @@ func TestSchedAfterSent(t *testing.T) {
 	sent.afterSent(func(err error) { ran = err == nil })
 	if !ran {
 		t.Fatal("afterSent on a finished stream did not run the callback at once with nil")
+	}
+}
+
+// TestSchedResetCarriesHeader: a stream reset before any of it was handed
+// to the transport is reset after its header (CancelWriteAfter: the
+// RESET_STREAM_AT's reliable part), so that the peer can still tell whose
+// it was; a stream partly sent is reset plainly.
+func TestSchedResetCarriesHeader(t *testing.T) {
+	f := newSchedFixture(t, 1<<20)
+	tr := &schedTrack{}
+	first := f.stream(tr, "first", 0, 0, 0)
+	f.occupy(first) // handed to the transport: sent
+	queued, unqueued := f.stream(tr, "queued", 1, 0, 0), f.stream(tr, "unqueued", 2, 0, 0)
+	queued.hdrLen = 4
+	if _, err := queued.Write([]byte("HDR:object")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ss         *schedStream
+		hdr, reset string
+	}{
+		{queued, "", "HDR:"},                   // the header queued first
+		{unqueued, "own header", "own header"}, // nothing queued: the caller's
+		{first, "ignored", ""},                 // partly sent: a plain reset
+	} {
+		var hdr []byte
+		if c.hdr != "" {
+			hdr = []byte(c.hdr)
+		}
+		c.ss.CancelWriteAfter(hdr, uint64(GroupErrorCancelled))
+		g := c.ss.st.(*gateStream)
+		if code := <-g.reset; code != uint64(GroupErrorCancelled) || string(g.prefix) != c.reset {
+			t.Errorf("%s: reset with %#x after %q, want CANCELLED after %q", g.name, code, g.prefix, c.reset)
+		}
 	}
 }
 

@@ -200,6 +200,7 @@ func (tw *TrackWriter) OpenSubgroup(seq GroupSequence, subgroup uint64, priority
 		gw.st.CancelWrite(uint64(GroupErrorInternal))
 		return nil, tw.errOr(err)
 	}
+	gw.ss.hdrLen = uint8(gw.pending) // a reset before anything is sent still carries it
 	tw.mu.Lock()
 	if tw.ctx.Err() != nil {
 		tw.mu.Unlock()

@@ -34,8 +34,10 @@ type Config struct {
 
 	// MaxBacklogGroups is how many groups may be in flight to one
 	// subscriber. When a newer group arrives for a subscriber that already
-	// has that many, its oldest group is abandoned (the stream is reset) and
-	// delivery moves on to newer groups. Default 16.
+	// has that many, one is abandoned (its stream is reset) and delivery
+	// moves on to newer groups: the oldest of which nothing was sent yet,
+	// so that the group in progress is finished, or else the oldest.
+	// Default 16.
 	MaxBacklogGroups int
 	// StallTimeout is how long one object write to a subscriber may block
 	// before its group is abandoned, when the subscriber set no delivery

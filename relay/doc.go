@@ -82,7 +82,9 @@
 // subscriber costs no copies and never holds up the upstream reader, the
 // publisher or the other subscribers. Its backlog is bounded twice: at most
 // Config.MaxBacklogGroups groups are in flight to it (a newer group
-// abandons the oldest one: its stream is reset and delivery moves on), and
+// abandons the oldest one of which nothing was sent yet, or, if all have
+// begun, the oldest: its stream is reset and delivery moves on; the group
+// in progress is finished rather than cut), and
 // a write blocked longer than its delivery timeout (the DELIVERY TIMEOUT
 // parameter of its SUBSCRIBE, or Config.StallTimeout) abandons its group
 // too. Groups dropped from the cache under the relay-wide memory cap are
@@ -91,8 +93,9 @@
 // scheduler queues a subscriber's groups without copying them (up to
 // moqt.Config.SendBuffer per subscription); a group stays in flight, and
 // counts toward MaxBacklogGroups, until the scheduler has handed all of it
-// to the transport (GroupWriter.WaitSent), so the scheduler cannot absorb
-// a slow subscriber's backlog out of the relay's sight. Ending a stalled
+// to the transport (GroupWriter.AfterSent: no goroutine waits for it), so
+// the scheduler cannot absorb a slow subscriber's backlog out of the
+// relay's sight. Ending a stalled
 // subscription (which may wait for its last groups) happens on that
 // subscription's own goroutine: it never holds up the upstream reader or
 // the other subscribers.

@@ -114,18 +114,13 @@ func (s *subscriber) offer(sg *subgroup) {
 		f = &flight{seq: seq}
 		s.flights = append(s.flights, f)
 		for len(s.flights) > max {
-			oldest := 0
-			for i, x := range s.flights {
-				if x.seq < s.flights[oldest].seq {
-					oldest = i
-				}
-			}
-			if s.flights[oldest] == f {
+			i := s.victimLocked()
+			if s.flights[i] == f {
 				s.flights = s.flights[:len(s.flights)-1]
 				s.t.r.stats.skips.Add(1)
 				return
 			}
-			s.skipLocked(oldest)
+			s.skipLocked(i)
 		}
 		// Abandoned senders may still be blocked opening their stream (the
 		// subscriber does not even accept streams): start no more until
@@ -171,6 +166,40 @@ func (s *subscriber) openLoop() {
 		s.mu.Unlock()
 		snd.start()
 	}
+}
+
+// victimLocked picks the flight to abandon when the backlog is full: the
+// oldest group of which nothing was sent yet (the newest one, just
+// offered, included), so that the group in progress is finished rather
+// than cut and no sent byte is wasted; else, every group having begun
+// (several subgroups, or the newest first), the oldest.
+func (s *subscriber) victimLocked() int {
+	oldest, unsent := 0, -1
+	for i, x := range s.flights {
+		if x.seq < s.flights[oldest].seq {
+			oldest = i
+		}
+		if (unsent < 0 || x.seq < s.flights[unsent].seq) && x.unsent() {
+			unsent = i
+		}
+	}
+	if unsent >= 0 {
+		return unsent
+	}
+	return oldest
+}
+
+// unsent reports whether none of f's streams has sent anything.
+func (f *flight) unsent() bool {
+	for _, snd := range f.senders {
+		snd.mu.Lock()
+		gw := snd.gw
+		snd.mu.Unlock()
+		if gw != nil && !gw.Unsent() {
+			return false
+		}
+	}
+	return true
 }
 
 // skipLocked abandons flight i: its streams are reset and no older group

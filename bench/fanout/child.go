@@ -64,6 +64,11 @@ func serveChild(mode string, n int, paced pacing) error {
 		srv := &moqt.Server{TLSConfig: cert.TLSConfig(), SetupHandler: r, Config: &moqt.Config{MaxRequests: 1000}}
 		go func() { _ = srv.Serve(pc) }()
 		<-stdinClosed
+		if os.Getenv("MOQ_BENCH_MEMSTATS") != "" {
+			st := r.Stats()
+			fmt.Fprintf(os.Stderr, "fanout child: relay objects in %d, out %d, bytes out %d MiB, groups skipped %d, subgroups dropped %d, cache evictions %d\n",
+				st.ObjectsIn, st.ObjectsOut, st.BytesOut>>20, st.Skips, st.Drops, st.Evictions)
+		}
 		srv.Close()
 		r.Close()
 		return nil

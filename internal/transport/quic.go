@@ -81,6 +81,7 @@ type quicSender interface {
 	CancelWrite(quic.StreamErrorCode)
 	SetWriteDeadline(time.Time) error
 	SetPriority(int8, bool)
+	SetReliableBoundary()
 }
 
 // quicReceiver is what *quic.ReceiveStream and *quic.Stream have in common.
@@ -105,6 +106,18 @@ func (s quicSend[S]) Close() error                       { return s.s.Close() }
 func (s quicSend[S]) CancelWrite(code uint64)            { s.s.CancelWrite(quic.StreamErrorCode(code)) }
 func (s quicSend[S]) SetWriteDeadline(t time.Time) error { return s.s.SetWriteDeadline(t) }
 func (s quicSend[S]) SetPriority(u int)                  { s.s.SetPriority(int8(u), false) }
+
+func (s quicSend[S]) SetReliableBoundary() { s.s.SetReliableBoundary() }
+
+// CancelWriteAfter implements SendStream: quic-go makes what was written
+// before SetReliableBoundary the RESET_STREAM_AT's reliable size, if the
+// peer enabled the extension, and sends a plain RESET_STREAM otherwise.
+func (s quicSend[S]) CancelWriteAfter(prefix []byte, code uint64) {
+	if _, err := s.s.Write(prefix); err == nil {
+		s.s.SetReliableBoundary()
+	}
+	s.s.CancelWrite(quic.StreamErrorCode(code))
+}
 
 type quicRecv[S quicReceiver] struct{ s S }
 

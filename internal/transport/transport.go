@@ -55,6 +55,17 @@ type SendStream interface {
 	Close() error
 	// CancelWrite resets the stream with an application error code.
 	CancelWrite(code uint64)
+	// SetReliableBoundary makes what was written so far the part a later
+	// CancelWrite still delivers, where the transport can (raw QUIC with a
+	// peer that supports RESET_STREAM_AT); elsewhere it does nothing.
+	SetReliableBoundary()
+	// CancelWriteAfter writes prefix to a stream written nothing yet and
+	// resets it with code, such that the peer still gets prefix where the
+	// transport can promise it: over raw QUIC with a peer that supports
+	// RESET_STREAM_AT, prefix is the reset's reliable part. Elsewhere it
+	// is CancelWrite. prefix must be small (a stream header): the write
+	// does not wait.
+	CancelWriteAfter(prefix []byte, code uint64)
 	// SetWriteDeadline sets the deadline for current and future writes.
 	SetWriteDeadline(t time.Time) error
 	// SetPriority sets the urgency of the stream: 0 (most urgent) to 7.

@@ -108,9 +108,17 @@ func (s wtSend[S]) Write(b []byte) (int, error) {
 	n, err := s.s.Write(b)
 	return n, wtErr(err)
 }
-func (s wtSend[S]) Close() error                       { return s.s.Close() }
-func (s wtSend[S]) CancelWrite(code uint64)            { s.s.CancelWrite(webtransport.StreamErrorCode(code)) }
-func (s wtSend[S]) SetWriteDeadline(t time.Time) error { return s.s.SetWriteDeadline(t) }
+func (s wtSend[S]) Close() error            { return s.s.Close() }
+func (s wtSend[S]) CancelWrite(code uint64) { s.s.CancelWrite(webtransport.StreamErrorCode(code)) }
+
+// SetReliableBoundary implements SendStream: webtransport-go keeps
+// RESET_STREAM_AT to its own stream header.
+func (s wtSend[S]) SetReliableBoundary() {}
+
+// CancelWriteAfter implements SendStream: webtransport-go keeps
+// RESET_STREAM_AT to its own stream header, so prefix is dropped.
+func (s wtSend[S]) CancelWriteAfter(_ []byte, code uint64) { s.CancelWrite(code) }
+func (s wtSend[S]) SetWriteDeadline(t time.Time) error     { return s.s.SetWriteDeadline(t) }
 
 // SetPriority is a no-op: webtransport-go does not expose stream priorities.
 func (s wtSend[S]) SetPriority(int) {}
