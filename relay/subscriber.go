@@ -132,7 +132,6 @@ func (s *subscriber) offer(sg *subgroup) {
 		}
 	}
 	snd := &sender{s: s, f: f, sg: sg}
-	snd.ctx, snd.stop = context.WithCancel(context.Background())
 	f.senders = append(f.senders, snd)
 	f.active++
 	s.wg.Add(1)
@@ -311,17 +310,17 @@ func (s *subscriber) drain(ctx context.Context) {
 // costs no goroutine hand-off per subscriber. A subscriber whose buffer is
 // full gets its goroutine back and waits there, alone.
 type sender struct {
-	s    *subscriber
-	f    *flight
-	sg   *subgroup
-	ctx  context.Context // canceled when the subgroup is abandoned
-	stop context.CancelFunc
+	s  *subscriber
+	f  *flight
+	sg *subgroup
 
 	cancelled atomic.Bool
 	closed    atomic.Bool // the subgroup is finished: awaitSent waits for it to go out
 	mu        sync.Mutex
 	gw        *moqt.GroupWriter
-	timer     *time.Timer // bounds awaitSent's wait
+	goneCh    chan struct{} // closed once cancelled; made on demand (gone)
+	isGone    bool          // cancel ran: goneCh is closed as it is made
+	timer     *time.Timer   // bounds awaitSent's wait
 
 	// Owned by whoever runs the sender (its goroutine, or the goroutine
 	// that resumed it), one at a time.
@@ -336,8 +335,11 @@ func (snd *sender) cancel() {
 	if snd.cancelled.Swap(true) {
 		return
 	}
-	snd.stop()
 	snd.mu.Lock()
+	snd.isGone = true
+	if snd.goneCh != nil {
+		close(snd.goneCh)
+	}
 	gw := snd.gw
 	snd.mu.Unlock()
 	if gw != nil {
@@ -409,8 +411,22 @@ func (snd *sender) abandon() {
 // done ends the sender, once, by whoever runs it.
 func (snd *sender) done() {
 	snd.flush()
-	snd.stop()
 	snd.s.senderDone(snd)
+}
+
+// gone returns a channel closed once the sender is cancelled, for the
+// few waits that need one: a channel per sender made up front would cost
+// an allocation per group and subscriber.
+func (snd *sender) gone() <-chan struct{} {
+	snd.mu.Lock()
+	defer snd.mu.Unlock()
+	if snd.goneCh == nil {
+		snd.goneCh = make(chan struct{})
+		if snd.isGone {
+			close(snd.goneCh)
+		}
+	}
+	return snd.goneCh
 }
 
 // start opens the sender's stream, on its subscriber's openLoop, once
@@ -421,9 +437,13 @@ func (snd *sender) start() {
 	s, sg := snd.s, snd.sg
 	select {
 	case <-s.accepted:
-	case <-snd.ctx.Done():
-		snd.done()
-		return
+	default: // SUBSCRIBE_OK not sent yet: wait for it
+		select {
+		case <-s.accepted:
+		case <-snd.gone():
+			snd.done()
+			return
+		}
 	}
 	if snd.cancelled.Load() {
 		snd.done()
@@ -558,7 +578,7 @@ func (snd *sender) forward(own bool) {
 		// its goroutine and waits for news.
 		select {
 		case <-c.wake:
-		case <-snd.ctx.Done():
+		case <-snd.gone():
 			snd.abandon()
 			return
 		}
