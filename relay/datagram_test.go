@@ -3,6 +3,7 @@ package relay
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/moqgo/moqgo/moqt"
@@ -10,7 +11,8 @@ import (
 
 // TestDatagramForwarding: a group the publisher sends as datagrams
 // (OpenDatagramGroup) reaches the subscriber as datagrams too, with its
-// objects intact, over both transports on each side.
+// objects intact, extension headers included, over both transports on
+// each side.
 func TestDatagramForwarding(t *testing.T) {
 	for _, scheme := range transports {
 		t.Run(scheme, func(t *testing.T) {
@@ -37,7 +39,8 @@ func TestDatagramForwarding(t *testing.T) {
 							return err
 						}
 						for i := range uint64(objects) {
-							if err := gw.WriteFrame(moqt.NewFrame(frame(g, 0, i, size))); err != nil {
+							o := &moqt.Object{ID: i, Frame: moqt.NewFrame(frame(g, 0, i, size)), Extensions: datagramExts(g, i)}
+							if err := gw.WriteObject(o); err != nil {
 								return err
 							}
 						}
@@ -74,6 +77,9 @@ func TestDatagramForwarding(t *testing.T) {
 					if want := frame(gr.GroupSequence(), 0, o.ID, size); !bytes.Equal(o.Frame.Bytes(), want) {
 						t.Fatalf("group %d object %d: wrong payload", gr.GroupSequence(), o.ID)
 					}
+					if want := datagramExts(gr.GroupSequence(), o.ID); !reflect.DeepEqual(o.Extensions, want) {
+						t.Fatalf("group %d object %d: extensions %+v, want %+v", gr.GroupSequence(), o.ID, o.Extensions, want)
+					}
 				}
 				if n == objects {
 					return
@@ -81,6 +87,16 @@ func TestDatagramForwarding(t *testing.T) {
 			}
 		})
 	}
+}
+
+// datagramExts are the extension headers of datagram object id of group g:
+// a varint one on every object, a byte-string one on odd objects.
+func datagramExts(g moqt.GroupSequence, id uint64) []moqt.Extension {
+	exts := []moqt.Extension{{Type: 4, Value: uint64(g)<<8 | id}}
+	if id%2 == 1 {
+		exts = append(exts, moqt.Extension{Type: 0x13, Bytes: []byte{byte(g), byte(id), 'x'}})
+	}
+	return exts
 }
 
 // TestDatagramEndOfGroupOnce: the End of Group status datagram the
