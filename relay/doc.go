@@ -72,9 +72,13 @@
 // from the publisher and forwarded. TRACK_STATUS is answered from the relay's
 // subscription or, for a track it does not carry, by its publisher. A
 // track a publisher pushes with PUBLISH is fanned out the same way
-// (ServePublish). When the last subscriber leaves, the
-// upstream subscription lingers for Config.Linger so that a returning
-// subscriber finds the track warm, then it is unsubscribed.
+// (ServePublish). The upstream subscription follows its subscribers
+// (SUBSCRIBE_UPDATE, upstream_update.go): its subscriber priority is the
+// most urgent any of them asked for, and it is paused (Forward 0) while
+// all of them are paused, so that the publisher sends nothing nobody
+// reads. When the last subscriber leaves, the upstream subscription
+// lingers for Config.Linger so that a returning subscriber finds the track
+// warm, then it is unsubscribed.
 //
 // # Slow subscribers
 //

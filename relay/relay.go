@@ -359,7 +359,10 @@ func (r *Relay) serveDetached(t *track, s *subscriber, tw *moqt.TrackWriter) {
 			r.serving.Done()
 		})
 	}
-	tw.Detach(s.configure)
+	tw.Detach(func() {
+		s.configure()
+		t.syncUpstream() // runs on a goroutine: Detach's callback must not block
+	})
 	select { // an update that came before Detach
 	case <-tw.Updated():
 		s.configure()

@@ -27,6 +27,7 @@ type subscriber struct {
 	end       moqt.GroupSequence // last group of an absolute range
 	ranged    bool
 	paused    bool
+	priority  uint8         // the subscriber priority it asked for
 	timeout   time.Duration // the subscriber's delivery timeout
 	flights   []*flight     // groups in flight, in offer order
 	dying     []*flight     // abandoned groups whose senders did not stop yet
@@ -60,6 +61,7 @@ func (s *subscriber) configure() {
 	c := s.tw.TrackConfig()
 	s.mu.Lock()
 	s.paused = c.Paused
+	s.priority = c.Priority
 	s.timeout = c.DeliveryTimeout
 	if c.Filter == moqt.FilterAbsoluteRange {
 		s.ranged, s.end = true, c.EndGroup

@@ -30,6 +30,8 @@ type track struct {
 	ready chan struct{} // closed once the upstream SUBSCRIBE was answered
 	err   error         // the upstream refusal, set before ready is closed
 
+	sync upstreamSync // brings the upstream subscription in line (upstream_update.go)
+
 	// Guarded by the relay's mutex.
 	users   int         // subscribers joined, active or not
 	pushed  bool        // the publisher pushes it (PUBLISH): no linger
@@ -398,6 +400,7 @@ func (t *track) activate(s *subscriber, edge *group) error {
 		}
 	} else {
 		t.subs[s] = struct{}{}
+		defer t.syncUpstream() // its priority and forward state count from now on
 		for _, g := range t.groups {
 			if !g.evicted {
 				cached = append(cached, g.subgroups...)
@@ -430,6 +433,7 @@ func (t *track) leave(s *subscriber) {
 	t.mu.Lock()
 	delete(t.subs, s)
 	t.mu.Unlock()
+	t.syncUpstream()
 	t.r.release(t)
 }
 
