@@ -13,11 +13,11 @@ type upstreamSync struct {
 }
 
 // syncUpstream brings the track's upstream subscription in line with its
-// subscribers, with a SUBSCRIBE_UPDATE (draft-14 §9.10) when that changes
-// it: the subscriber priority is the most urgent (lowest) any subscriber
-// asked for, and the subscription is paused (Forward 0) while every
-// subscriber is paused, so that the publisher sends nothing nobody wants,
-// and resumed as soon as one resumes or a new one joins. With no
+// subscribers, with a SUBSCRIBE_UPDATE (draft-14 §SUBSCRIBE_UPDATE) when
+// that changes it: the subscriber priority is the most urgent (lowest) any
+// subscriber asked for, and the subscription is paused (Forward 0) while
+// every subscriber is paused, so that the publisher sends nothing nobody
+// wants, and resumed as soon as one resumes or a new one joins. With no
 // subscriber at all (lingering) it is left as it is. The update is sent
 // from a goroutine of its own: sending it may wait for a Request ID.
 func (t *track) syncUpstream() {
