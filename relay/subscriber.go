@@ -320,9 +320,10 @@ type sender struct {
 	closed    atomic.Bool // the subgroup is finished: awaitSent waits for it to go out
 	mu        sync.Mutex
 	gw        *moqt.GroupWriter
-	goneCh    chan struct{} // closed once cancelled; made on demand (gone)
-	isGone    bool          // cancel ran: goneCh is closed as it is made
-	timer     *time.Timer   // bounds awaitSent's wait
+	goneCh    chan struct{}              // closed once cancelled; made on demand (gone)
+	isGone    bool                       // cancel ran: goneCh is closed as it is made
+	timer     atomic.Pointer[time.Timer] // bounds awaitSent's wait
+	finished  atomic.Bool                // sent ran: the subgroup went out or was reset
 
 	// Owned by whoever runs the sender (its goroutine, or the goroutine
 	// that resumed it), one at a time.
@@ -363,7 +364,8 @@ func (snd *sender) cancel() {
 // subscriber: a subscriber too slow for the track then sees its oldest
 // groups skipped, instead of their data piling up in the scheduler. It
 // does not wait: the sender ends (sent) when the scheduler reports the
-// group sent or reset, so a finished group costs a timer, not a goroutine.
+// group sent or reset, so a finished group costs at most a timer (none if
+// it was sent by the time it ended), not a goroutine.
 // The wait is bounded like a write (the delivery timeout or StallTimeout);
 // past it, or when the group is abandoned, its stream is reset.
 func (snd *sender) awaitSent() {
@@ -371,22 +373,32 @@ func (snd *sender) awaitSent() {
 	if snd.timeout > 0 {
 		wait = snd.timeout
 	}
-	snd.timer = time.AfterFunc(wait, snd.sentLate)
 	snd.closed.Store(true)
 	if snd.cancelled.Load() { // cancel may have missed closed
 		snd.gw.CancelWrite(moqt.GroupErrorCancelled)
 	}
 	snd.gw.AfterSent(snd.sent)
+	if snd.finished.Load() {
+		return // sent already (a live group usually is): no timer
+	}
+	t := time.AfterFunc(wait, snd.sentLate)
+	snd.timer.Store(t)
+	if snd.finished.Load() { // sent meanwhile, maybe before t was stored
+		t.Stop()
+	}
 }
 
 // sentLate resets a finished subgroup the scheduler still holds past the
-// wait awaitSent allows.
+// wait awaitSent allows; once it is sent in full, that does nothing.
 func (snd *sender) sentLate() { snd.gw.CancelWrite(moqt.GroupErrorDeliveryTimeout) }
 
 // sent ends a finished sender once its subgroup was sent in full (err nil)
 // or reset.
 func (snd *sender) sent(err error) {
-	snd.timer.Stop()
+	snd.finished.Store(true)
+	if t := snd.timer.Load(); t != nil {
+		t.Stop()
+	}
 	var ge *moqt.GroupError
 	if errors.As(err, &ge) && ge.Code == moqt.GroupErrorDeliveryTimeout && !snd.cancelled.Load() {
 		snd.s.t.r.stats.skips.Add(1)
