@@ -50,11 +50,13 @@
 //     GroupWriter.Close ends the stream (end of group); CancelWrite and
 //     CancelRead reset or stop it with a GroupErrorCode. A reset stream
 //     (the priority scheduler's, the default) still delivers its subgroup
-//     header over raw QUIC (RESET_STREAM_AT,
-//     which both ends enable, with a reliable size covering the header:
-//     draft-14 "Closing Subgroup Streams"), so that the subscriber counts it toward PUBLISH_DONE's
-//     Stream Count instead of waiting Config.PendingStreamTimeout for it;
-//     webtransport-go offers no such reset for the application's bytes.
+//     header over raw QUIC (RESET_STREAM_AT, which both ends enable, with
+//     a reliable size covering the header: draft-14 "Closing Subgroup
+//     Streams"), so that the subscriber counts it toward PUBLISH_DONE's
+//     Stream Count instead of waiting Config.PendingStreamTimeout for it,
+//     and AcceptGroup returns the group, whose reads fail with the
+//     GroupError of the reset. webtransport-go offers no such reset for
+//     the application's bytes.
 //   - OpenDatagramGroup sends each object of a group as an OBJECT_DATAGRAM
 //     and Close as an End of Group status datagram (§10.3); an object too
 //     large for a datagram goes on a subgroup stream instead. Subscribers
