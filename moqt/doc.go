@@ -55,8 +55,11 @@
 //     Streams"), so that the subscriber counts it toward PUBLISH_DONE's
 //     Stream Count instead of waiting Config.PendingStreamTimeout for it,
 //     and AcceptGroup returns the group, whose reads fail with the
-//     GroupError of the reset. webtransport-go offers no such reset for
-//     the application's bytes.
+//     GroupError of the reset. That holds when the header's flow-control
+//     credit could be taken as it was written (a connection blocked on the
+//     peer's window sends a plain reset instead, which the subscriber
+//     counts only after PendingStreamTimeout); webtransport-go offers no
+//     such reset for the application's bytes.
 //   - OpenDatagramGroup sends each object of a group as an OBJECT_DATAGRAM
 //     and Close as an End of Group status datagram (§10.3); an object too
 //     large for a datagram goes on a subgroup stream instead. Subscribers

@@ -269,7 +269,7 @@ func (fw *FetchWriter) CloseWithError(code SubscribeErrorCode) {
 // (a relay passing on the reset of the stream it forwards, for one). Before
 // WriteInfo it refuses the fetch like CloseWithError(SubscribeErrorInternal).
 // The peer learns of the reset only if the stream's header reached it
-// first (moqgo does not use RESET_STREAM_AT), so abandon a fetch this way
+// first (fetch streams do not use RESET_STREAM_AT), so abandon a fetch this way
 // after its first object; before that, refuse it with CloseWithError
 // instead of calling WriteInfo.
 func (fw *FetchWriter) CancelWrite(code GroupErrorCode) {

@@ -378,11 +378,12 @@ func (s *scheduler) run() {
 		iov := ss.pooled.chunk(s.iov[:0])
 		first := ss.sentOff == 0 && ss.hdrLen > 0
 		s.mu.Unlock()
-		n, err := writev(ss.st, iov)
-		if first && n > 0 {
-			// A reset from now on still delivers the header (and what
-			// went with it): the peer can tell whose stream it was.
-			ss.st.SetReliableBoundary()
+		var n int
+		var err error
+		if first {
+			n, err = writeFirst(ss.st, iov)
+		} else {
+			n, err = writev(ss.st, iov)
 		}
 		clear(iov) // drop the payload references
 		s.iov = iov[:0]
@@ -466,6 +467,21 @@ func writev(st transport.SendStream, iov [][]byte) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// writeFirst writes a stream's first chunk like writev, its start (the
+// header, and what fits with it in transport.MaxReliableWrite) with
+// TryWriteReliable: a reset from then on still delivers the header, so the
+// peer can tell whose stream it was. Where the transport cannot promise
+// that now, it is writev.
+func writeFirst(st transport.SendStream, iov [][]byte) (int, error) {
+	n := 0
+	for len(iov) > 0 && n+len(iov[0]) <= transport.MaxReliableWrite && st.TryWriteReliable(iov[0]) {
+		n += len(iov[0])
+		iov = iov[1:]
+	}
+	m, err := writev(st, iov)
+	return n + m, err
 }
 
 // sent accounts for n bytes of ss written to the transport.
@@ -786,26 +802,24 @@ func (ss *schedStream) writeDirect(hdr, payload []byte) error {
 	s := ss.s
 	s.busy = true
 	n := len(hdr) + len(payload)
-	ss.queued += n // and sent: nothing pending
+	first := ss.sentOff == 0 && ss.hdrLen > 0 // see writeFirst
+	ss.queued += n                            // and sent: nothing pending
 	ss.sentOff += n
 	s.mu.Unlock()
 	var err error
 	if len(payload) <= maxInline {
 		// One transport write: quic-go copies a write this small anyway.
 		s.scratch = append(append(s.scratch[:0], hdr...), payload...)
-		if len(s.scratch) > 0 {
+		if len(s.scratch) > 0 && !(first && ss.st.TryWriteReliable(s.scratch)) {
 			_, err = ss.st.Write(s.scratch)
 		}
 	} else {
-		if len(hdr) > 0 {
+		if len(hdr) > 0 && !(first && ss.st.TryWriteReliable(hdr)) {
 			_, err = ss.st.Write(hdr)
 		}
 		if err == nil {
 			_, err = ss.st.Write(payload)
 		}
-	}
-	if err == nil && ss.hdrLen > 0 {
-		ss.st.SetReliableBoundary() // the first write: see run
 	}
 	s.mu.Lock()
 	s.busy = false
@@ -989,9 +1003,9 @@ func (ss *schedStream) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// SetReliableBoundary does nothing: the scheduler sets it after a
-// stream's first write.
-func (ss *schedStream) SetReliableBoundary() {}
+// TryWriteReliable writes nothing (the caller then writes with Write):
+// the scheduler makes a stream's first write reliable itself (writeFirst).
+func (ss *schedStream) TryWriteReliable([]byte) bool { return false }
 
 // SetPriority does nothing: the scheduler orders the streams.
 func (ss *schedStream) SetPriority(int) {}

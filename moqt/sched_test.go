@@ -42,9 +42,9 @@ func (g *gateStream) Write(p []byte) (int, error) {
 	<-g.log.gate
 	return len(p), nil
 }
-func (g *gateStream) Close() error            { return nil }
-func (g *gateStream) CancelWrite(code uint64) { g.reset <- code }
-func (g *gateStream) SetReliableBoundary()    {}
+func (g *gateStream) Close() error                 { return nil }
+func (g *gateStream) CancelWrite(code uint64)      { g.reset <- code }
+func (g *gateStream) TryWriteReliable([]byte) bool { return false }
 func (g *gateStream) CancelWriteAfter(prefix []byte, code uint64) {
 	g.prefix = append([]byte(nil), prefix...)
 	g.reset <- code
@@ -305,7 +305,7 @@ func (r *recStream) Write(p []byte) (int, error) {
 func (r *recStream) Close() error                     { close(r.closed); return nil }
 func (r *recStream) CancelWrite(uint64)               {}
 func (r *recStream) CancelWriteAfter([]byte, uint64)  {}
-func (r *recStream) SetReliableBoundary()             {}
+func (r *recStream) TryWriteReliable([]byte) bool     { return false }
 func (r *recStream) SetWriteDeadline(time.Time) error { return nil }
 func (r *recStream) SetPriority(int)                  {}
 

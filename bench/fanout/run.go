@@ -27,6 +27,23 @@ type sink struct {
 	record atomic.Bool
 	mu     sync.Mutex
 	lat    []time.Duration
+	err    error // the first subscriber or connection that failed
+}
+
+// fail records that a subscriber's track or connection ended with err;
+// before the run's teardown that is a failed run, not a slow one.
+func (s *sink) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+func (s *sink) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // frame accounts one received frame.
@@ -95,6 +112,9 @@ func window(s *sink, c *child, d time.Duration) (measure, error) {
 		m.cpuPerGB = (cpu1 - cpu0) / (float64(m.delivered) / 1e9)
 	}
 	m.p50, m.p99 = s.percentiles()
+	if err := s.failure(); err != nil {
+		return m, fmt.Errorf("a subscriber failed during the run: %w", err)
+	}
 	return m, nil
 }
 
@@ -271,6 +291,7 @@ func readTrack(ctx context.Context, tr *moqt.TrackReader, s *sink) {
 	for {
 		gr, err := tr.AcceptGroup(ctx)
 		if err != nil {
+			s.fail(err)
 			return
 		}
 		wg.Add(1)
@@ -353,6 +374,7 @@ func readRaw(ctx context.Context, qc *quic.Conn, s *sink) {
 	for {
 		st, err := qc.AcceptUniStream(ctx)
 		if err != nil {
+			s.fail(err)
 			return
 		}
 		wg.Add(1)

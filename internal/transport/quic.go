@@ -81,6 +81,7 @@ type quicSender interface {
 	CancelWrite(quic.StreamErrorCode)
 	SetWriteDeadline(time.Time) error
 	SetPriority(int8, bool)
+	TryWriteAll([]byte) error
 	SetReliableBoundary()
 }
 
@@ -107,15 +108,25 @@ func (s quicSend[S]) CancelWrite(code uint64)            { s.s.CancelWrite(quic.
 func (s quicSend[S]) SetWriteDeadline(t time.Time) error { return s.s.SetWriteDeadline(t) }
 func (s quicSend[S]) SetPriority(u int)                  { s.s.SetPriority(int8(u), false) }
 
-func (s quicSend[S]) SetReliableBoundary() { s.s.SetReliableBoundary() }
-
-// CancelWriteAfter implements SendStream: quic-go makes what was written
-// before SetReliableBoundary the RESET_STREAM_AT's reliable size, if the
-// peer enabled the extension, and sends a plain RESET_STREAM otherwise.
-func (s quicSend[S]) CancelWriteAfter(prefix []byte, code uint64) {
-	if _, err := s.s.Write(prefix); err == nil {
-		s.s.SetReliableBoundary()
+// TryWriteReliable implements SendStream with quic-go's TryWriteAll, which
+// takes the flow-control credit for b at once, then SetReliableBoundary.
+// quic-go's RESET_STREAM_AT declares a final size of at least the reliable
+// size but takes credit only for bytes it has sent or reserved: a boundary
+// over bytes a plain Write left unsent would let the reset overrun the
+// peer's connection window (FLOW_CONTROL_ERROR). If the peer did not
+// enable RESET_STREAM_AT, the boundary is a no-op and the bytes are
+// simply written.
+func (s quicSend[S]) TryWriteReliable(b []byte) bool {
+	if len(b) > MaxReliableWrite || s.s.TryWriteAll(b) != nil {
+		return false
 	}
+	s.s.SetReliableBoundary()
+	return true
+}
+
+// CancelWriteAfter implements SendStream: see TryWriteReliable.
+func (s quicSend[S]) CancelWriteAfter(prefix []byte, code uint64) {
+	s.TryWriteReliable(prefix)
 	s.s.CancelWrite(quic.StreamErrorCode(code))
 }
 

@@ -48,6 +48,11 @@ type Conn interface {
 	Protocol() string
 }
 
+// MaxReliableWrite bounds what TryWriteReliable takes in all, per stream:
+// it fits the packet-sized buffer quic-go copies such writes into, so the
+// copy allocates nothing.
+const MaxReliableWrite = 1200
+
 // SendStream is the sending half of a stream.
 type SendStream interface {
 	io.Writer
@@ -55,16 +60,21 @@ type SendStream interface {
 	Close() error
 	// CancelWrite resets the stream with an application error code.
 	CancelWrite(code uint64)
-	// SetReliableBoundary makes what was written so far the part a later
-	// CancelWrite still delivers, where the transport can (raw QUIC with a
-	// peer that supports RESET_STREAM_AT); elsewhere it does nothing.
-	SetReliableBoundary()
+	// TryWriteReliable writes all of b at once, without waiting, so that
+	// a later CancelWrite still delivers everything written up to b's end
+	// (raw QUIC with a peer that supports RESET_STREAM_AT), and reports
+	// whether it did. It writes nothing and reports false where it cannot:
+	// over WebTransport, or when flow control has no room for b now. The
+	// caller then writes b with Write, which may wait, and no reliable
+	// part is promised: a reset may not declare bytes the sender has not
+	// taken flow-control credit for (the peer would count them against
+	// its window and close the connection). b must be small (at most
+	// MaxReliableWrite bytes).
+	TryWriteReliable(b []byte) bool
 	// CancelWriteAfter writes prefix to a stream written nothing yet and
 	// resets it with code, such that the peer still gets prefix where the
-	// transport can promise it: over raw QUIC with a peer that supports
-	// RESET_STREAM_AT, prefix is the reset's reliable part. Elsewhere it
-	// is CancelWrite. prefix must be small (a stream header): the write
-	// does not wait.
+	// transport can promise it (see TryWriteReliable); elsewhere it is
+	// CancelWrite. prefix must be small (a stream header).
 	CancelWriteAfter(prefix []byte, code uint64)
 	// SetWriteDeadline sets the deadline for current and future writes.
 	SetWriteDeadline(t time.Time) error

@@ -7,6 +7,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 	"github.com/quic-go/webtransport-go"
+	"go.uber.org/goleak"
 )
 
 var (
@@ -62,3 +63,5 @@ func TestErrorConversion(t *testing.T) {
 		}
 	}
 }
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

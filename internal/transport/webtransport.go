@@ -111,9 +111,9 @@ func (s wtSend[S]) Write(b []byte) (int, error) {
 func (s wtSend[S]) Close() error            { return s.s.Close() }
 func (s wtSend[S]) CancelWrite(code uint64) { s.s.CancelWrite(webtransport.StreamErrorCode(code)) }
 
-// SetReliableBoundary implements SendStream: webtransport-go keeps
-// RESET_STREAM_AT to its own stream header.
-func (s wtSend[S]) SetReliableBoundary() {}
+// TryWriteReliable implements SendStream: webtransport-go keeps
+// RESET_STREAM_AT to its own stream header, so it writes nothing.
+func (s wtSend[S]) TryWriteReliable([]byte) bool { return false }
 
 // CancelWriteAfter implements SendStream: webtransport-go keeps
 // RESET_STREAM_AT to its own stream header, so prefix is dropped.
