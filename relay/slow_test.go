@@ -72,6 +72,7 @@ func TestSlowSubscriber(t *testing.T) {
 	}
 	slowCtx, stopSlow := context.WithCancel(ctx)
 	slowDone := make(chan int)
+	var slowErr error // why the slow subscriber stopped before it was told to
 	go func() {
 		// One object per 20 objects published: 5% of the rate.
 		tick := time.NewTicker(interval)
@@ -81,6 +82,9 @@ func TestSlowSubscriber(t *testing.T) {
 		for {
 			gr, err := slow.AcceptGroup(slowCtx)
 			if err != nil {
+				if slowCtx.Err() == nil {
+					slowErr = err
+				}
 				return
 			}
 			for {
@@ -110,8 +114,16 @@ func TestSlowSubscriber(t *testing.T) {
 	}
 	published := time.Since(start)
 	wg.Wait()
+	// Skipped, not dropped: its session outlives the run (a reset that
+	// overran its connection window once closed it).
+	if err := context.Cause(slowSess.Context()); err != nil {
+		t.Errorf("the slow subscriber's session ended: %v", err)
+	}
 	stopSlow()
 	slowRead := <-slowDone
+	if slowErr != nil {
+		t.Errorf("the slow subscriber stopped: %v", slowErr)
+	}
 
 	for i, r := range results {
 		if r.err != nil || r.objects != groups*objects {
