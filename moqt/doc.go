@@ -116,7 +116,9 @@
 //
 // Every protocol error closes only the offending session, with the draft-14
 // termination code (SessionError) and a reason; all queues are bounded by
-// Config fields.
+// Config fields. A session whose connection fails under it (a QUIC
+// transport error, an idle timeout) ends with a SessionError that carries
+// the failure in Err and no code, and says "session lost".
 //
 // # Receivers
 //

@@ -72,20 +72,32 @@ const (
 	GroupErrorSessionClosed   = GroupErrorCode(wire.ResetSessionClosed)
 )
 
-// SessionError reports why a session ended.
+// SessionError reports why a session ended. A session closed by either
+// side carries the close's Code and Reason. A session whose connection
+// failed under it (a QUIC transport error such as FLOW_CONTROL_ERROR, an
+// idle timeout, a stateless reset) carries that failure in Err, with Code
+// zero: no MoQT close was sent or received, so a zero Code alone does not
+// mean the session ended cleanly.
 type SessionError struct {
 	Code   SessionErrorCode
 	Reason string
-	Remote bool // the peer closed the session
+	Remote bool  // the peer closed the session (or, with Err, the peer's transport reported the failure)
+	Err    error // the transport failure that ended the session, if no close did
 }
 
 func (e *SessionError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("moqt: session lost: %v", e.Err)
+	}
 	who := "local"
 	if e.Remote {
 		who = "peer"
 	}
 	return fmt.Sprintf("moqt: session closed by %s: code %#x: %s", who, uint64(e.Code), e.Reason)
 }
+
+// Unwrap returns the transport failure that ended the session, if any.
+func (e *SessionError) Unwrap() error { return e.Err }
 
 // SubscribeError reports a subscription refused with SUBSCRIBE_ERROR or ended
 // with PUBLISH_DONE.

@@ -124,7 +124,7 @@ func (s *Session) start() {
 	// The data stream and datagram loops start with the session's first
 	// subscription (startUniLoop, startDatagramLoop).
 	context.AfterFunc(s.conn.Context(), func() {
-		s.closeLocal(&SessionError{Code: ErrCodeNoError, Reason: "connection closed", Remote: true}, false)
+		s.closeLocal(s.connError(context.Cause(s.conn.Context())), false)
 	})
 }
 
@@ -191,6 +191,8 @@ func (s *Session) closeLocal(err *SessionError, send bool) {
 			s.log.Info("closing session", "code", uint64(err.Code), "reason", err.Reason)
 		}
 		_ = s.conn.CloseWithError(uint64(err.Code), err.Reason)
+	} else if err.Err != nil {
+		s.log.Info("session lost", "err", err.Err, "remote", err.Remote)
 	}
 	s.mux.observe(s, false)
 	s.mu.Lock()
@@ -225,13 +227,8 @@ func (s *Session) failErr(err error) {
 		return
 	}
 	var ae *transport.ApplicationError
-	if errors.As(err, &ae) {
-		if !ae.Remote {
-			if peer := s.conn.CloseError(); peer != nil && peer.Remote {
-				ae = peer // the transport's own close hid the peer's
-			}
-		}
-		s.closeLocal(&SessionError{Code: SessionErrorCode(ae.Code), Reason: ae.Reason, Remote: ae.Remote}, false)
+	if errors.As(err, &ae) || transport.ConnLost(err) {
+		s.closeLocal(s.connError(err), false)
 		return
 	}
 	var we *wire.Error
@@ -247,7 +244,27 @@ func (s *Session) failErr(err error) {
 		s.fail(ErrCodeInternalError, "%v", err)
 		return
 	}
-	s.closeLocal(&SessionError{Code: ErrCodeNoError, Reason: err.Error(), Remote: true}, false)
+	s.closeLocal(s.connError(err), false)
+}
+
+// connError is the SessionError of a session whose connection ended under
+// it with err (a read's error, or the connection's cause): the application
+// close it carries, the peer's where the transport's own close hid it;
+// else the transport failure itself.
+func (s *Session) connError(err error) *SessionError {
+	var ae *transport.ApplicationError
+	if !errors.As(err, &ae) || !ae.Remote {
+		if peer := s.conn.CloseError(); peer != nil && (ae == nil || peer.Remote) {
+			ae = peer
+		}
+	}
+	if ae != nil {
+		return &SessionError{Code: SessionErrorCode(ae.Code), Reason: ae.Reason, Remote: ae.Remote}
+	}
+	if err == nil || errors.Is(err, context.Canceled) {
+		err = errors.New("connection closed")
+	}
+	return &SessionError{Err: err, Remote: transport.RemoteFailure(err)}
 }
 
 // sessionErr returns the session's end error.

@@ -171,3 +171,26 @@ func convertQUICErr(err error) error {
 	}
 	return err
 }
+
+// ConnLost reports whether err, from a stream or a connection, says that
+// the QUIC connection itself failed (a transport error, an idle or
+// handshake timeout, a stateless reset), rather than that a stream or an
+// application close ended. Over WebTransport a stream read can report it
+// before the session does.
+func ConnLost(err error) bool {
+	var (
+		te *quic.TransportError
+		it *quic.IdleTimeoutError
+		ht *quic.HandshakeTimeoutError
+		sr *quic.StatelessResetError
+	)
+	return errors.As(err, &te) || errors.As(err, &it) || errors.As(err, &ht) || errors.As(err, &sr)
+}
+
+// RemoteFailure reports whether err, the failure that ended a connection,
+// was the peer's (a CONNECTION_CLOSE with a QUIC transport error code)
+// rather than detected here (a local transport error, an idle timeout).
+func RemoteFailure(err error) bool {
+	var te *quic.TransportError
+	return errors.As(err, &te) && te.Remote
+}
