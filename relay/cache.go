@@ -80,16 +80,6 @@ func (sg *subgroup) encode(objs []*moqt.Object) *moqt.ObjectRun {
 	return r
 }
 
-// append adds an object and wakes the senders waiting for it. It reports
-// false once the subgroup was evicted.
-func (sg *subgroup) append(o *moqt.Object, at time.Time) bool {
-	if !sg.addBatch([]*moqt.Object{o}, at, nil) {
-		return false
-	}
-	sg.wakeParked()
-	return true
-}
-
 // addBatch adds objs, received at at, and r, their run if not nil, without
 // running the parked senders: the caller calls wakeParked once the batch
 // is in, so that each parked sender forwards it in one write. It reports

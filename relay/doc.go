@@ -58,10 +58,10 @@
 // 1 KiB copied next to their headers, once, with the cached objects then
 // sharing that memory; larger ones referenced); every subscriber's stream
 // queues references to the same run (GroupWriter.WriteRun), and runs that
-// follow each other in memory reach quic-go as one write. Subgroups the
-// relay backfills with a FETCH, and datagram groups, are forwarded as
-// objects (moqt's send queue then copies payloads of at most 1 KiB next
-// to their headers, per subscriber). The cache keeps the most recent
+// follow each other in memory reach quic-go as one write; the subgroups
+// the relay backfills with a FETCH are encoded the same way, an object a
+// run. Datagram groups are forwarded as objects: every datagram is a
+// packet of its own for each subscriber anyway. The cache keeps the most recent
 // groups (Config.CacheGroups, CacheBytes, CacheAge, and the relay-wide
 // MaxCacheBytes): a late joiner starts at a group boundary chosen by its
 // filter — the start of the newest cached group for "latest object", the

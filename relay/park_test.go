@@ -2,6 +2,7 @@ package relay
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -177,19 +178,27 @@ func TestRunsEncodedOnce(t *testing.T) {
 	tk.mu.Lock()
 	sg := tk.groups[len(tk.groups)-1].subgroups[0]
 	tk.mu.Unlock()
+	if err := runsCover(sg); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runsCover checks that sg's cached objects are all encoded in its runs,
+// in order: what the subscribers' streams queue by reference.
+func runsCover(sg *subgroup) error {
 	sg.mu.Lock()
 	defer sg.mu.Unlock()
 	covered := 0
 	for i, r := range sg.runs {
 		if sg.runStart[i] != covered {
-			t.Fatalf("run %d starts at object %d, want %d", i, sg.runStart[i], covered)
+			return fmt.Errorf("group %d subgroup %d: run %d starts at object %d, want %d", sg.g.seq, sg.id, i, sg.runStart[i], covered)
 		}
 		covered += r.Len()
 	}
-	t.Logf("%d objects cached in %d runs", len(sg.objs), len(sg.runs))
 	if len(sg.runs) == 0 || covered != len(sg.objs) {
-		t.Fatalf("runs cover %d of %d cached objects", covered, len(sg.objs))
+		return fmt.Errorf("group %d subgroup %d: runs cover %d of %d cached objects", sg.g.seq, sg.id, covered, len(sg.objs))
 	}
+	return nil
 }
 
 func derefObjects(p []*moqt.Object) []moqt.Object {

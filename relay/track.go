@@ -147,6 +147,9 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 		for _, f := range open {
 			if f.sg != nil {
 				f.sg.finish(err)
+				if f.sg.enc != nil {
+					f.sg.enc.Close()
+				}
 			}
 		}
 		open = open[:0]
@@ -173,9 +176,18 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 			open = append(open, fetched{id: o.Subgroup, sg: sg})
 			continue
 		}
-		if sg := open[i].sg; sg != nil && (!t.account(sg.g, &e) || !sg.append(e.obj, e.at)) {
-			sg.finish(errEvicted)
-			open[i].sg = nil
+		if sg := open[i].sg; sg != nil {
+			// One run per object, encoded once for every subscriber as
+			// ingest's batches are.
+			if !t.account(sg.g, &e) || !sg.addBatch([]*moqt.Object{e.obj}, e.at, sg.encode([]*moqt.Object{e.obj})) {
+				sg.finish(errEvicted)
+				if sg.enc != nil {
+					sg.enc.Close()
+				}
+				open[i].sg = nil
+				continue
+			}
+			sg.wakeParked()
 		}
 	}
 }
@@ -247,11 +259,14 @@ func (t *track) addSubgroup(seq moqt.GroupSequence, id uint64, priority uint8, d
 	g := t.groupLocked(seq)
 	sg := newSubgroup(g, id, priority)
 	sg.datagram = datagram
-	if !datagram && first == nil { // read whole by ingest: encoded in runs
+	if !datagram { // encoded in runs, by ingest or fill
 		sg.enc = moqt.NewRunEncoder(seq, id)
 	}
 	g.subgroups = append(g.subgroups, sg)
 	if first != nil {
+		if r := sg.encode([]*moqt.Object{first.obj}); r != nil {
+			sg.runs, sg.runStart = append(sg.runs, r), append(sg.runStart, 0)
+		}
 		sg.objs, sg.ats = append(sg.objs, first.obj), append(sg.ats, first.at)
 		t.countLocked(g, first)
 	}

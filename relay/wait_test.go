@@ -98,3 +98,80 @@ func TestWaitingSubscriberGetsShortTrack(t *testing.T) {
 		})
 	}
 }
+
+// TestBackfillEncodedOnce: the groups the relay FETCHes for a subscriber
+// that waited for the publisher are cached as runs encoded once, like the
+// live ones, so no subscriber's stream copies their payloads (they used
+// to be forwarded object by object, the send queue copying payloads of
+// at most 1 KiB per subscriber).
+func TestBackfillEncodedOnce(t *testing.T) {
+	e := startRelay(t, Config{WaitForPublisher: 20 * time.Second})
+	ctx := testContext(t)
+	sess := e.dial(t, "moqt", nil)
+	res := make(chan *moqt.TrackReader, 1)
+	go func() {
+		tr, err := sess.Subscribe("/early", "app", nil)
+		if err != nil {
+			t.Error(err)
+		}
+		res <- tr
+	}()
+	waitPending(t, ctx, e.relay, 1)
+
+	// Written before the publisher announces: only a FETCH gets them.
+	track := moqt.NewTrack(nil)
+	const groups, objects = 3, 6
+	for g := range moqt.GroupSequence(groups) {
+		gw, err := track.OpenGroup(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range objects {
+			if err := gw.WriteFrame(moqt.NewFrame(frame(g, 0, uint64(i), 300+100*i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		gw.Close()
+	}
+	mux := moqt.NewTrackMux()
+	mux.Publish(ctx, "/early", track)
+	e.dial(t, "moqt", mux)
+	tr := <-res
+	if tr == nil {
+		t.FailNow()
+	}
+	for range groups {
+		gr, err := tr.AcceptGroup(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, err := readAll(gr)
+		if err != nil || len(objs) != objects {
+			t.Fatalf("group %d: %d objects, %v", gr.GroupSequence(), len(objs), err)
+		}
+		for i, o := range objs {
+			if want := frame(gr.GroupSequence(), 0, uint64(i), 300+100*i); string(o.Frame.Bytes()) != string(want) {
+				t.Fatalf("group %d object %d: payload differs", gr.GroupSequence(), i)
+			}
+		}
+	}
+	e.relay.mu.Lock()
+	tk := e.relay.tracks[trackKey{path: "/early", name: "app"}]
+	e.relay.mu.Unlock()
+	if tk == nil {
+		t.Fatal("the relay does not carry the track")
+	}
+	tk.mu.Lock()
+	cached := slices.Clone(tk.groups)
+	tk.mu.Unlock()
+	if len(cached) != groups {
+		t.Fatalf("the relay caches %d groups, want %d", len(cached), groups)
+	}
+	for _, g := range cached {
+		for _, sg := range g.subgroups {
+			if err := runsCover(sg); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
