@@ -169,18 +169,26 @@ func TestRunsEncodedOnce(t *testing.T) {
 			t.Fatalf("subscriber %d: %v", i, err)
 		}
 	}
-	e.relay.mu.Lock()
-	tk := e.relay.tracks[trackKey{path: "/runs", name: "live"}]
-	e.relay.mu.Unlock()
-	if tk == nil {
-		t.Fatal("the relay does not carry the track")
-	}
+	tk := carriedTrack(t, e.relay, "/runs", "live")
 	tk.mu.Lock()
 	sg := tk.groups[len(tk.groups)-1].subgroups[0]
 	tk.mu.Unlock()
 	if err := runsCover(sg); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// carriedTrack returns the relay's track path/name, failing the test if
+// the relay does not carry it.
+func carriedTrack(t *testing.T, r *Relay, path moqt.BroadcastPath, name moqt.TrackName) *track {
+	t.Helper()
+	r.mu.Lock()
+	tk := r.tracks[trackKey{path: path, name: name}]
+	r.mu.Unlock()
+	if tk == nil {
+		t.Fatalf("the relay does not carry %s %s", path, name)
+	}
+	return tk
 }
 
 // runsCover checks that sg's cached objects are all encoded in its runs,

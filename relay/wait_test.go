@@ -155,12 +155,7 @@ func TestBackfillEncodedOnce(t *testing.T) {
 			}
 		}
 	}
-	e.relay.mu.Lock()
-	tk := e.relay.tracks[trackKey{path: "/early", name: "app"}]
-	e.relay.mu.Unlock()
-	if tk == nil {
-		t.Fatal("the relay does not carry the track")
-	}
+	tk := carriedTrack(t, e.relay, "/early", "app")
 	tk.mu.Lock()
 	cached := slices.Clone(tk.groups)
 	tk.mu.Unlock()
