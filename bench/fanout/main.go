@@ -21,7 +21,9 @@
 //
 // Everything shares the machine's cores: the numbers compare the relay
 // with quic-go measured the same way in the same run, not with other
-// machines. The subscribers and the publisher run in this process, the
+// machines. The box's load moves them from run to run; -repeat K measures
+// everything K times, relay and raw interleaved, and prints the medians
+// (each column's own) and every run's throughput ratio. The subscribers and the publisher run in this process, the
 // measured server in a child (this binary re-executed with -serve), so its
 // CPU and RSS are the server's alone. MOQ_BENCH_MEMSTATS=1 prints the
 // relay's heap, stack and goroutine figures as it settles;
@@ -63,6 +65,7 @@ func main() {
 	flag.Var(&paced, "pacing", "internal: how the raw server paces its groups (none, frames, burst)")
 	ns := flag.String("subscribers", "1,10,100,500", "comma-separated subscriber counts")
 	window := flag.Duration("window", 3*time.Second, "measurement window per run")
+	repeat := flag.Int("repeat", 1, "runs of each measurement, relay and raw interleaved; the table shows their medians")
 	flag.Parse()
 	if *serve != "" {
 		if err := serveChild(*serve, *n, paced); err != nil {
@@ -80,7 +83,11 @@ func main() {
 		}
 		counts = append(counts, v)
 	}
-	if err := run(counts, *window); err != nil {
+	if *repeat < 1 {
+		fmt.Fprintln(os.Stderr, "fanout: -repeat must be at least 1")
+		os.Exit(2)
+	}
+	if err := run(counts, *window, *repeat); err != nil {
 		fmt.Fprintln(os.Stderr, "fanout:", err)
 		os.Exit(1)
 	}

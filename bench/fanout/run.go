@@ -391,38 +391,44 @@ func readRaw(ctx context.Context, qc *quic.Conn, s *sink) {
 	}
 }
 
-func run(counts []int, d time.Duration) error {
-	type row struct {
-		n                      int
-		relay, raw             measure
-		relayFrames, rawFrames measure
-		relayBurst, rawBurst   measure
-	}
+// row is one subscriber count's measurements.
+type row struct {
+	n                      int
+	relay, raw             measure
+	relayFrames, rawFrames measure
+	relayBurst, rawBurst   measure
+	ratios                 []float64 // every repeat's throughput ratio
+}
+
+func run(counts []int, d time.Duration, repeat int) error {
 	var rows []row
 	for _, n := range counts {
-		fmt.Fprintf(os.Stderr, "fanout: N=%d...\n", n)
-		r := row{n: n}
-		runs := []struct {
-			name string
-			m    *measure
-			f    func(int, pacing, time.Duration) (measure, error)
-			p    pacing
-		}{
-			{"relay", &r.relay, runRelay, unpaced},
-			{"raw", &r.raw, runRaw, unpaced},
-			{"relay frame-paced", &r.relayFrames, runRelay, framesPaced},
-			{"raw frame-paced", &r.rawFrames, runRaw, framesPaced},
-			{"relay burst-paced", &r.relayBurst, runRelay, burstPaced},
-			{"raw burst-paced", &r.rawBurst, runRaw, burstPaced},
-		}
-		for _, x := range runs {
-			m, err := x.f(n, x.p, d)
-			if err != nil {
-				return fmt.Errorf("%s N=%d: %w", x.name, n, err)
+		reps := make([]row, repeat)
+		for k := range reps {
+			fmt.Fprintf(os.Stderr, "fanout: N=%d (%d of %d)...\n", n, k+1, repeat)
+			r := &reps[k]
+			runs := []struct {
+				name string
+				m    *measure
+				f    func(int, pacing, time.Duration) (measure, error)
+				p    pacing
+			}{
+				{"relay", &r.relay, runRelay, unpaced},
+				{"raw", &r.raw, runRaw, unpaced},
+				{"relay frame-paced", &r.relayFrames, runRelay, framesPaced},
+				{"raw frame-paced", &r.rawFrames, runRaw, framesPaced},
+				{"relay burst-paced", &r.relayBurst, runRelay, burstPaced},
+				{"raw burst-paced", &r.rawBurst, runRaw, burstPaced},
 			}
-			*x.m = m
+			for _, x := range runs {
+				m, err := x.f(n, x.p, d)
+				if err != nil {
+					return fmt.Errorf("%s N=%d: %w", x.name, n, err)
+				}
+				*x.m = m
+			}
 		}
-		rows = append(rows, r)
+		rows = append(rows, medianRow(n, reps))
 	}
 
 	fmt.Printf("fan-out: 1 publisher -> N subscribers over loopback, groups of %d x %d B frames; window %v after %v warm-up\n\n", framesPerGroup, frameSize, d, warmup)
@@ -430,16 +436,23 @@ func run(counts []int, d time.Duration) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "N\trelay MB/s\traw MB/s\tratio\trelay CPU s/GB\traw CPU s/GB\trelay RSS MiB\tRSS/idle sub KiB\t(unsettled)\traw RSS/idle conn KiB\t")
 	for _, r := range rows {
-		ratio := 0.0
-		if r.raw.mbps > 0 {
-			ratio = r.relay.mbps / r.raw.mbps
-		}
+		ratio := median(r.ratios)
 		fmt.Fprintf(w, "%d\t%.1f\t%.1f\t%.2f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t\n", r.n, r.relay.mbps, r.raw.mbps, ratio,
 			r.relay.cpuPerGB, r.raw.cpuPerGB, float64(r.relay.rss)/(1<<20),
 			float64(r.relayFrames.idlePer)/1024, float64(r.relayFrames.idlePerUnsettled)/1024, float64(r.rawFrames.idlePer)/1024)
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if len(rows) > 0 && len(rows[0].ratios) > 1 {
+		fmt.Println("\nmedians of the repeats; the throughput ratio of each repeat:")
+		for _, r := range rows {
+			fmt.Printf("  N=%d:", r.n)
+			for _, x := range r.ratios {
+				fmt.Printf(" %.2f", x)
+			}
+			fmt.Println()
+		}
 	}
 	fmt.Printf("\nlatency, publisher write -> subscriber read, at %d groups/s: frames paced (one every %v) and groups in bursts:\n", groupsPerSecond, frameInterval.Round(10*time.Microsecond))
 	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -457,4 +470,66 @@ func ms(d time.Duration) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2fms", float64(d)/1e6)
+}
+
+// medianRow is the row of the repeats' medians, each column its own
+// median; ratios keeps every repeat's throughput ratio.
+func medianRow(n int, reps []row) row {
+	out := row{n: n}
+	for _, r := range reps {
+		ratio := 0.0
+		if r.raw.mbps > 0 {
+			ratio = r.relay.mbps / r.raw.mbps
+		}
+		out.ratios = append(out.ratios, ratio)
+	}
+	pick := func(get func(*row) *measure) measure {
+		ms := make([]measure, len(reps))
+		for i := range reps {
+			ms[i] = *get(&reps[i])
+		}
+		return medianMeasure(ms)
+	}
+	out.relay = pick(func(r *row) *measure { return &r.relay })
+	out.raw = pick(func(r *row) *measure { return &r.raw })
+	out.relayFrames = pick(func(r *row) *measure { return &r.relayFrames })
+	out.rawFrames = pick(func(r *row) *measure { return &r.rawFrames })
+	out.relayBurst = pick(func(r *row) *measure { return &r.relayBurst })
+	out.rawBurst = pick(func(r *row) *measure { return &r.rawBurst })
+	return out
+}
+
+// medianMeasure is the measure of each field's median over ms.
+func medianMeasure(ms []measure) measure {
+	f := func(get func(measure) float64) float64 {
+		v := make([]float64, len(ms))
+		for i, m := range ms {
+			v[i] = get(m)
+		}
+		return median(v)
+	}
+	return measure{
+		mbps:             f(func(m measure) float64 { return m.mbps }),
+		cpuPerGB:         f(func(m measure) float64 { return m.cpuPerGB }),
+		rss:              int64(f(func(m measure) float64 { return float64(m.rss) })),
+		idlePer:          int64(f(func(m measure) float64 { return float64(m.idlePer) })),
+		idlePerUnsettled: int64(f(func(m measure) float64 { return float64(m.idlePerUnsettled) })),
+		p50:              time.Duration(f(func(m measure) float64 { return float64(m.p50) })),
+		p99:              time.Duration(f(func(m measure) float64 { return float64(m.p99) })),
+		delivered:        int64(f(func(m measure) float64 { return float64(m.delivered) })),
+		cores:            f(func(m measure) float64 { return m.cores }),
+	}
+}
+
+// median returns the middle of v (the mean of the two middle values for
+// an even count); v is sorted in place.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
