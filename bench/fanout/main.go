@@ -23,9 +23,10 @@
 // with quic-go measured the same way in the same run, not with other
 // machines. The box's load moves them from run to run; -repeat K measures
 // everything K times, relay and raw interleaved, and prints the medians
-// (each column's own) and every run's throughput ratio. The subscribers and the publisher run in this process, the
-// measured server in a child (this binary re-executed with -serve), so its
-// CPU and RSS are the server's alone. MOQ_BENCH_MEMSTATS=1 prints the
+// (each column's own) and every run's throughput ratio. The subscribers
+// and the publisher run in this process, the measured server in a child
+// (this binary re-executed with -serve), so its CPU and RSS are the
+// server's alone. MOQ_BENCH_MEMSTATS=1 prints the
 // relay's heap, stack and goroutine figures as it settles;
 // MOQ_BENCH_HEAPPROFILE=file writes the relay's heap profile with
 // the subscribers connected and idle, MOQ_BENCH_CPUPROFILE=file the server

@@ -48,9 +48,10 @@ type Conn interface {
 	Protocol() string
 }
 
-// MaxReliableWrite bounds what TryWriteReliable takes in all, per stream:
-// it fits the packet-sized buffer quic-go copies such writes into, so the
-// copy allocates nothing.
+// MaxReliableWrite bounds a TryWriteReliable write, and callers keep all
+// they write with it on one stream within it too: it fits the
+// packet-sized buffer quic-go copies such writes into, so the copy
+// allocates nothing.
 const MaxReliableWrite = 1200
 
 // SendStream is the sending half of a stream.
