@@ -61,8 +61,8 @@
 // follow each other in memory reach quic-go as one write; the subgroups
 // the relay backfills with a FETCH are encoded the same way, an object a
 // run. Datagram groups are forwarded as objects: every datagram is a
-// packet of its own for each subscriber anyway. The cache keeps the most recent
-// groups (Config.CacheGroups, CacheBytes, CacheAge, and the relay-wide
+// packet of its own for each subscriber anyway. The cache keeps the most
+// recent groups (Config.CacheGroups, CacheBytes, CacheAge, and the relay-wide
 // MaxCacheBytes): a late joiner starts at a group boundary chosen by its
 // filter — the start of the newest cached group for "latest object", the
 // next group for "next group start", or its absolute start — and is

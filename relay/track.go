@@ -143,13 +143,16 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 	}
 	var open []fetched // the subgroups of group cur
 	var cur moqt.GroupSequence
+	end := func(sg *subgroup, err error) {
+		sg.finish(err)
+		if sg.enc != nil {
+			sg.enc.Close() // the room left goes to the next subgroup's
+		}
+	}
 	finish := func(err error) {
 		for _, f := range open {
 			if f.sg != nil {
-				f.sg.finish(err)
-				if f.sg.enc != nil {
-					f.sg.enc.Close()
-				}
+				end(f.sg, err)
 			}
 		}
 		open = open[:0]
@@ -180,10 +183,7 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 			// One run per object, encoded once for every subscriber as
 			// ingest's batches are.
 			if !t.account(sg.g, &e) || !sg.addBatch([]*moqt.Object{e.obj}, e.at, sg.encode([]*moqt.Object{e.obj})) {
-				sg.finish(errEvicted)
-				if sg.enc != nil {
-					sg.enc.Close()
-				}
+				end(sg, errEvicted)
 				open[i].sg = nil
 				continue
 			}
