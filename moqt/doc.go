@@ -49,8 +49,7 @@
 //     that forwards an object to many subscribers from one goroutine.
 //     GroupWriter.Close ends the stream (end of group); CancelWrite and
 //     CancelRead reset or stop it with a GroupErrorCode. A reset stream
-//     (the priority scheduler's, the default) still delivers its subgroup
-//     header over raw QUIC (RESET_STREAM_AT, which both ends enable, with
+//     still delivers its subgroup header over raw QUIC (RESET_STREAM_AT, which both ends enable, with
 //     a reliable size covering the header: draft-14 "Closing Subgroup
 //     Streams"), so that the subscriber counts it toward PUBLISH_DONE's
 //     Stream Count instead of waiting Config.PendingStreamTimeout for it,

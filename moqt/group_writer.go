@@ -61,18 +61,25 @@ const smallBuf = 64
 var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1536); return &b }}
 
 // writeJoined writes hdr and payload to st: in one write, joined in a
-// scratch buffer, if payload is at most maxInline bytes.
-func writeJoined(st transport.SendStream, hdr, payload []byte) error {
+// scratch buffer, if payload is at most maxInline bytes. The first write
+// of a stream goes with TryWriteReliable where it can, so that a reset
+// still delivers the stream's header.
+func writeJoined(st transport.SendStream, hdr, payload []byte, first bool) error {
 	if len(payload) > maxInline {
-		if _, err := st.Write(hdr); err != nil {
-			return err
+		if !(first && st.TryWriteReliable(hdr)) {
+			if _, err := st.Write(hdr); err != nil {
+				return err
+			}
 		}
 		_, err := st.Write(payload)
 		return err
 	}
 	b := scratchBufs.Get().(*[]byte)
 	*b = append(append((*b)[:0], hdr...), payload...)
-	_, err := st.Write(*b)
+	var err error
+	if !(first && st.TryWriteReliable(*b)) {
+		_, err = st.Write(*b)
+	}
 	scratchBufs.Put(b)
 	return err
 }
@@ -346,7 +353,9 @@ func (gw *GroupWriter) write(id uint64, status ObjectStatus, exts []Extension, f
 			return err
 		}
 	} else {
-		err = writeJoined(gw.st, gw.buf, p)
+		// The stream's first write (its header pending) is reliable
+		// where it can be, as the scheduler's is (writeFirst).
+		err = writeJoined(gw.st, gw.buf, p, pending > 0)
 	}
 	if err != nil {
 		return gw.writeErr(err)
@@ -399,7 +408,16 @@ func (gw *GroupWriter) abort(code GroupErrorCode) {
 		var b [32]byte
 		hdr, _ := gw.sw.AppendHeader(b[:0])
 		gw.ss.CancelWriteAfter(hdr, uint64(code))
-	default:
+	case gw.mu.TryLock():
+		// No write in progress (Config.DisableScheduler): if none was
+		// made, the header goes with the reset, as the scheduler's does.
+		if gw.pending > 0 {
+			gw.st.CancelWriteAfter(gw.buf[:gw.pending], uint64(code))
+		} else {
+			gw.st.CancelWrite(uint64(code))
+		}
+		gw.mu.Unlock()
+	default: // a write in progress fails
 		gw.st.CancelWrite(uint64(code))
 	}
 	gw.finished()

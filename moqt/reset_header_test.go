@@ -17,6 +17,19 @@ import (
 // PendingStreamTimeout (a minute here) for a stream it cannot identify,
 // ends the track as soon as the publisher does.
 func TestResetStreamCarriesHeader(t *testing.T) {
+	for _, direct := range []bool{false, true} {
+		name := "scheduler"
+		if direct {
+			name = "DisableScheduler"
+		}
+		t.Run(name, func(t *testing.T) { testResetStreamCarriesHeader(t, direct) })
+	}
+}
+
+// testResetStreamCarriesHeader is TestResetStreamCarriesHeader with the
+// publisher's streams written by the send scheduler or, with direct,
+// straight to quic-go (Config.DisableScheduler).
+func testResetStreamCarriesHeader(t *testing.T, direct bool) {
 	mux := NewTrackMux()
 	mux.PublishFunc(context.Background(), "/r", func(tw *TrackWriter) {
 		defer tw.Close()
@@ -35,7 +48,7 @@ func TestResetStreamCarriesHeader(t *testing.T) {
 		}
 		gw.Close()
 	})
-	env := startServer(t, &Server{TrackMux: mux})
+	env := startServer(t, &Server{TrackMux: mux, Config: &Config{DisableScheduler: direct}})
 	env.client.Config = &Config{PendingStreamTimeout: time.Minute}
 	sess := env.dial(t, "moqt", nil)
 	tr, err := sess.Subscribe("/r", "t", nil)
