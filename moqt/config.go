@@ -25,7 +25,8 @@ type Config struct {
 	// Default 10s.
 	SetupTimeout time.Duration
 	// RequestTimeout bounds how long Subscribe and AcceptAnnounce wait for
-	// the peer's answer. Default 10s.
+	// the peer's answer, and how long a fetch waits for its stream after
+	// FETCH_OK. Default 10s.
 	RequestTimeout time.Duration
 	// MaxRequests is how many concurrent requests (subscriptions,
 	// namespace subscriptions, announcements) the peer may have open; it is

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/moqgo/moqgo/internal/transport"
 	"github.com/moqgo/moqgo/internal/wire"
@@ -27,11 +28,12 @@ type FetchReader struct {
 	setupErr error         // set before ready is closed
 	arrived  chan struct{} // closed when the stream arrives
 
-	smu     sync.Mutex // guards rs, done, closed
-	rs      transport.ReceiveStream
-	br      *bufio.Reader
-	done    bool // the stream ended or failed: nothing to cancel
-	closing bool
+	smu      sync.Mutex  // guards rs, done, closed, noStream
+	noStream *time.Timer // after FETCH_OK, bounds the wait for the stream
+	rs       transport.ReceiveStream
+	br       *bufio.Reader
+	done     bool // the stream ended or failed: nothing to cancel
+	closing  bool
 
 	mu    sync.Mutex // serializes reads
 	r     *wire.FetchReader
@@ -249,7 +251,8 @@ func (fr *FetchReader) Context() context.Context { return fr.ctx }
 // ReadObject returns the next fetched object. It returns io.EOF after the
 // last one, a *GroupError if the publisher reset the stream, and ErrClosed
 // after Close. Objects that arrive out of the fetch's order end the fetch
-// with an error.
+// with an error, and so does a stream that has not arrived within
+// Config.RequestTimeout of FETCH_OK.
 func (fr *FetchReader) ReadObject() (*TrackObject, error) {
 	select {
 	case <-fr.arrived:
@@ -388,6 +391,9 @@ func (fr *FetchReader) Close() error {
 	}
 	fr.closing = true
 	done, rs := fr.done, fr.rs
+	if fr.noStream != nil {
+		fr.noStream.Stop()
+	}
 	fr.smu.Unlock()
 	if rs != nil && !done {
 		rs.CancelRead(uint64(GroupErrorCancelled))
@@ -429,6 +435,9 @@ func (s *Session) handleFetchOK(m *wire.FetchOK) error {
 	close(fr.ready)
 	fr.smu.Lock()
 	done := fr.done
+	if fr.rs == nil && !fr.closing {
+		fr.noStream = time.AfterFunc(s.cfg.RequestTimeout, fr.streamTimedOut)
+	}
 	fr.smu.Unlock()
 	if done {
 		fr.forget()
@@ -455,6 +464,28 @@ func (s *Session) handleFetchError(m *wire.FetchError) error {
 	return nil
 }
 
+// errFetchNoStream ends a fetch whose stream did not arrive in time.
+var errFetchNoStream = errors.New("moqt: the fetch's stream did not arrive within Config.RequestTimeout of FETCH_OK (reset before its header got here, or never opened)")
+
+// streamTimedOut ends a fetch whose stream did not arrive within
+// Config.RequestTimeout of FETCH_OK, with FETCH_CANCEL: a publisher can
+// reset the stream before its header reaches us (over WebTransport a reset
+// can overtake the header written just before it; the stream is then not
+// known as the fetch's), or never open it, and ReadObject would wait for
+// it as long as the session lasts.
+func (fr *FetchReader) streamTimedOut() {
+	fr.smu.Lock()
+	if fr.rs != nil || fr.closing {
+		fr.smu.Unlock()
+		return
+	}
+	fr.closing = true // a stream arriving now is refused
+	fr.smu.Unlock()
+	fr.cancel(errFetchNoStream)
+	fr.forget()
+	fr.sess.send(&wire.FetchCancel{RequestID: fr.id})
+}
+
 // handleFetchStream hands a fetch stream, its type already read from br, to
 // its FetchReader. It reports whether the stream was taken.
 func (s *Session) handleFetchStream(rs transport.ReceiveStream, br *bufio.Reader) bool {
@@ -475,6 +506,9 @@ func (s *Session) handleFetchStream(rs transport.ReceiveStream, br *bufio.Reader
 	}
 	fr.rs = rs
 	fr.br = br // read only after arrived is closed
+	if fr.noStream != nil {
+		fr.noStream.Stop()
+	}
 	fr.smu.Unlock()
 	close(fr.arrived)
 	return true

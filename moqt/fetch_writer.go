@@ -99,8 +99,38 @@ func (fw *FetchWriter) writeInfoLocked(info FetchInfo) error {
 		EndOfTrack: info.EndOfTrack,
 		End:        info.End.wire(),
 	})
-	if err == nil {
-		fw.infoSent = true
+	if err != nil {
+		return err
+	}
+	fw.infoSent = true
+	if err := fw.openLocked(); err != nil {
+		return err
+	}
+	return fw.writeHeaderLocked()
+}
+
+// writeHeaderLocked sends the fetch stream's header with FETCH_OK, before
+// any object, so that the subscriber knows the stream as this fetch's
+// from then on: a fetch abandoned before its first object (CancelWrite,
+// the session's end) still ends the subscriber's FetchReader with the
+// reset, instead of leaving it waiting for a stream it cannot identify
+// (it gives up after its RequestTimeout). Over raw QUIC the header is the
+// reset's reliable part (TryWriteReliable). The header goes to the
+// transport stream directly, not through the send scheduler: nothing of
+// the stream is queued yet, and a few bytes need not wait their turn
+// behind more urgent data. fw.mu is held.
+func (fw *FetchWriter) writeHeaderLocked() error {
+	st := fw.st
+	if st == &fw.ss {
+		st = fw.ss.st
+	}
+	var err error
+	if !st.TryWriteReliable(fw.buf) {
+		_, err = st.Write(fw.buf)
+	}
+	fw.buf = fw.buf[:0]
+	if err != nil && fw.ctx.Err() != nil {
+		return fw.err()
 	}
 	return err
 }
@@ -268,10 +298,10 @@ func (fw *FetchWriter) CloseWithError(code SubscribeErrorCode) {
 // CancelWrite abandons an accepted fetch, resetting its stream with code
 // (a relay passing on the reset of the stream it forwards, for one). Before
 // WriteInfo it refuses the fetch like CloseWithError(SubscribeErrorInternal).
-// The peer learns of the reset only if the stream's header reached it
-// first (fetch streams do not use RESET_STREAM_AT), so abandon a fetch this way
-// after its first object; before that, refuse it with CloseWithError
-// instead of calling WriteInfo.
+// After WriteInfo the fetch stream and its header are out already
+// (reliably over raw QUIC, so the reset reaches the subscriber's
+// FetchReader even before the first object; over WebTransport the header
+// may lose the race with a reset that follows it at once).
 func (fw *FetchWriter) CancelWrite(code GroupErrorCode) {
 	fw.fail(SubscribeErrorInternal, code, &GroupError{Code: code})
 }
