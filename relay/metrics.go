@@ -13,6 +13,7 @@ type collector struct{ r *Relay }
 
 var (
 	descSessions      = desc("sessions", "Open MoQT sessions.")
+	descSessionsLost  = desc("sessions_lost_total", "Sessions whose connection failed under them (transport error, idle timeout) instead of being closed.")
 	descTracks        = desc("tracks", "Upstream track subscriptions.")
 	descSubscriptions = desc("subscriptions", "Downstream track subscriptions.")
 	descWaiting       = desc("waiting_subscriptions", "Subscriptions waiting for a publisher.")
@@ -34,7 +35,7 @@ func desc(name, help string) *prometheus.Desc {
 }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSessions, descTracks, descSubscriptions, descWaiting,
+	for _, d := range []*prometheus.Desc{descSessions, descSessionsLost, descTracks, descSubscriptions, descWaiting,
 		descObjectsIn, descBytesIn, descObjectsOut, descBytesOut, descCacheBytes,
 		descEvictions, descSkips, descDrops, descRefused, descUpFetches, descViewers} {
 		ch <- d
@@ -50,6 +51,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v))
 	}
 	gauge(descSessions, s.Sessions)
+	counter(descSessionsLost, s.SessionsLost)
 	gauge(descTracks, s.Tracks)
 	gauge(descSubscriptions, s.Subscriptions)
 	gauge(descWaiting, s.Waiting)

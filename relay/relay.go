@@ -37,7 +37,7 @@ type Relay struct {
 	tracks   map[trackKey]*track
 	viewers  map[moqt.BroadcastPath]int // subscriptions per announced path
 	sessions map[*moqt.Session]*peer
-	changed  chan struct{} // closed and replaced when origins (or waiting) change
+	changed  chan struct{} // closed and replaced when origins, waiting or sessions change
 	waiting  int           // subscriptions waiting for a publisher
 	closed   bool
 }
@@ -142,9 +142,14 @@ func (r *Relay) register(sess *moqt.Session, p *peer) {
 	// Close closes the sessions in r.sessions; this is the session's only
 	// watcher, so an idle subscriber costs the relay one callback.
 	context.AfterFunc(sess.Context(), func() {
+		var se *moqt.SessionError
+		if errors.As(context.Cause(sess.Context()), &se) && se.Err != nil {
+			r.stats.sessionsLost.Add(1) // its connection failed: no close
+		}
 		r.stats.sessions.Add(-1)
 		r.mu.Lock()
 		delete(r.sessions, sess)
+		r.notifyLocked()
 		r.mu.Unlock()
 	})
 	if !grants.publishNone() {

@@ -10,6 +10,7 @@ import (
 // read by Stats and the Prometheus collector.
 type stats struct {
 	sessions      atomic.Int64
+	sessionsLost  atomic.Int64
 	subscriptions atomic.Int64
 	objectsIn     atomic.Int64
 	bytesIn       atomic.Int64
@@ -27,6 +28,10 @@ type stats struct {
 type Stats struct {
 	// Sessions is the number of open sessions.
 	Sessions int64
+	// SessionsLost counts sessions whose connection failed under them (a
+	// QUIC transport error, an idle timeout: moqt.SessionError.Err) rather
+	// than being closed by either side.
+	SessionsLost int64
 	// Tracks is the number of upstream subscriptions.
 	Tracks int64
 	// Subscriptions is the number of downstream subscriptions.
@@ -64,6 +69,7 @@ func (r *Relay) Stats() Stats {
 	st := &r.stats
 	s := Stats{
 		Sessions:      st.sessions.Load(),
+		SessionsLost:  st.sessionsLost.Load(),
 		Subscriptions: st.subscriptions.Load(),
 		ObjectsIn:     st.objectsIn.Load(),
 		BytesIn:       st.bytesIn.Load(),
