@@ -50,6 +50,7 @@ func (c *Client) Dial(ctx context.Context, urlStr string, mux *TrackMux) (*Sessi
 	// Subgroup Streams).
 	qconf.EnableStreamResetPartialDelivery = true
 	cfg.withStreamLimit(c.Config, qconf)
+	cfg.withKeepAlive(qconf)
 	var tlsConf *tls.Config
 	if c.TLSConfig != nil {
 		tlsConf = c.TLSConfig.Clone()

@@ -60,6 +60,13 @@ type Config struct {
 	// of 0, and trusting it would drop the groups still in flight.
 	// Default 500ms.
 	PublishDoneGrace time.Duration
+	// KeepAlive is how often a session sends a QUIC PING while nothing
+	// else is sent, so that a quiet session (a chat track with nothing
+	// to say, a subscriber waiting for a group) outlives QUIC's idle
+	// timeout (30 s by default) instead of ending with it; quic-go sends
+	// it at most every half idle timeout. A QUICConfig.KeepAlivePeriod, if
+	// set, is used instead. Negative disables keep-alives. Default 10s.
+	KeepAlive time.Duration
 	// CloseTimeout bounds how long TrackWriter.Close waits for the
 	// subscription's group data queued in the priority scheduler to be
 	// handed to the transport before it sends PUBLISH_DONE, so that
@@ -116,6 +123,7 @@ const (
 	defaultMaxAnnounce  = 1024
 	defaultPriority     = 128
 	defaultSendBuffer   = 1 << 20
+	defaultKeepAlive    = 10 * time.Second
 )
 
 // withDefaults returns a copy of c with every zero field set to its default.
@@ -135,6 +143,7 @@ func (c *Config) withDefaults() *Config {
 	setDefault(&n.PendingStreamTimeout, defaultPendingWait)
 	setDefault(&n.PublishDoneGrace, defaultDoneGrace)
 	setDefault(&n.CloseTimeout, defaultCloseTimeout)
+	setDefault(&n.KeepAlive, defaultKeepAlive)
 	setDefault(&n.MaxFrameSize, defaultMaxFrame)
 	setDefault(&n.MaxAnnouncements, defaultMaxAnnounce)
 	setDefault(&n.DefaultPublisherPriority, defaultPriority)
@@ -151,6 +160,14 @@ func (c *Config) withDefaults() *Config {
 func (c *Config) withStreamLimit(user *Config, q *quic.Config) {
 	if (user == nil || user.MaxPendingStreams == 0) && q != nil && q.MaxIncomingUniStreams > 0 {
 		c.MaxPendingStreams = int(q.MaxIncomingUniStreams)
+	}
+}
+
+// withKeepAlive sets q's keep-alive period to c.KeepAlive unless q has
+// one of its own or c disables them.
+func (c *Config) withKeepAlive(q *quic.Config) {
+	if q.KeepAlivePeriod == 0 && c.KeepAlive > 0 {
+		q.KeepAlivePeriod = c.KeepAlive
 	}
 }
 

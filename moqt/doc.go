@@ -111,7 +111,9 @@
 //     "https://host:port/path" runs over WebTransport. A Server accepts both
 //     on one UDP port and hands every CLIENT_SETUP (path, authority,
 //     authorization token) to its SetupHandler. Server.Shutdown sends GOAWAY,
-//     which clients see on Session.GoAway.
+//     which clients see on Session.GoAway. Both ends send QUIC keep-alives
+//     (Config.KeepAlive), so a quiet session is not ended by QUIC's idle
+//     timeout.
 //
 // Every protocol error closes only the offending session, with the draft-14
 // termination code (SessionError) and a reason; all queues are bounded by

@@ -96,6 +96,7 @@ func (srv *Server) Serve(pc net.PacketConn) error {
 	}
 	qconf.EnableDatagrams = true
 	qconf.EnableStreamResetPartialDelivery = true
+	srv.cfg.withKeepAlive(qconf)
 	srv.tr = &quic.Transport{Conn: pc}
 	ln, err := srv.tr.Listen(tlsConf, qconf)
 	if err != nil {
