@@ -28,9 +28,12 @@
 // publisher wrote before, so that a publisher that writes a few groups and
 // ends the track at once is still delivered, followed by PUBLISH_DONE; a
 // subscriber that joins a track that ended meanwhile gets its cached groups
-// and then PUBLISH_DONE. (A group still open when the relay subscribes
-// reaches such a subscriber as two streams: the fetched objects and the
-// live rest.)
+// and then PUBLISH_DONE. A group still open when the relay subscribes
+// reaches such a subscriber as one stream: the fetched objects, then the
+// live rest, each once: the fetched subgroups of the newest group are held
+// open for their live continuation until it comes, a newer group starts, or
+// 2 s pass (a FETCH does not tell whether the group was complete; if it
+// was, its streams end that much late).
 //
 // # Fan-out and cache
 //

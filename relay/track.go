@@ -32,6 +32,15 @@ type track struct {
 
 	sync upstreamSync // brings the upstream subscription in line (upstream_update.go)
 
+	// fillGroup, the newest group fill fetches, may still be open at the
+	// publisher when the relay subscribes: the subgroups fill got of it
+	// are held open (held) for the rest the live subscription brings, so
+	// that a subscriber gets each as one stream, not as its fetched part
+	// and its live rest. fillDone (nil without fill) is closed once fill
+	// is through. Set before run starts fill and pump.
+	fillGroup moqt.GroupSequence
+	fillDone  chan struct{}
+
 	// Guarded by the relay's mutex.
 	users   int         // subscribers joined, active or not
 	pushed  bool        // the publisher pushes it (PUBLISH): no linger
@@ -51,8 +60,9 @@ type track struct {
 	subs     map[*subscriber]struct{}
 	ended    bool
 	endErr   error
-	final    []*group      // the groups cached when the track ended, for subscribers still joining
-	snapshot []*subscriber // reused by offers
+	final    []*group             // the groups cached when the track ended, for subscribers still joining
+	snapshot []*subscriber        // reused by offers
+	held     map[uint64]*subgroup // fillGroup's fetched subgroups awaiting their live rest, by subgroup ID
 }
 
 func newTrack(r *Relay, key trackKey) *track {
@@ -84,6 +94,7 @@ func (t *track) run(sess *moqt.Session) {
 	t.r.log.Debug("upstream subscription open", "path", t.key.path, "track", t.key.name)
 	var ingest sync.WaitGroup
 	if info := up.Info(); t.backfill && info.ContentExists && !closing {
+		t.fillGroup, t.fillDone = info.LatestGroup, make(chan struct{})
 		ingest.Go(func() { t.fill(sess, info.LatestGroup) })
 	}
 	t.pump(up, &ingest)
@@ -103,15 +114,107 @@ func (t *track) pump(up *moqt.TrackReader, ingest *sync.WaitGroup) {
 		gr, err := up.AcceptGroup(context.Background())
 		if err != nil {
 			ingest.Wait()
+			t.releaseHeld(err)
 			t.end(err)
 			return
+		}
+		if t.fillDone != nil {
+			if gr.GroupSequence() <= t.fillGroup {
+				// The rest of the group fill is fetching: wait for
+				// fill's part, then continue the same subgroup.
+				t.awaitFill()
+				if sg, from := t.adopt(gr.GroupSequence(), gr.SubgroupID()); sg != nil {
+					ingest.Go(func() { t.ingest(gr, sg, from) })
+					continue
+				}
+			} else {
+				t.releaseHeld(nil) // a newer group: no rest is coming
+			}
 		}
 		sg := t.addSubgroup(gr.GroupSequence(), gr.SubgroupID(), gr.PublisherPriority(), gr.Datagram(), nil)
 		if sg == nil {
 			gr.CancelRead(moqt.GroupErrorCancelled)
 			continue
 		}
-		ingest.Go(func() { t.ingest(gr, sg) })
+		ingest.Go(func() { t.ingest(gr, sg, 0) })
+	}
+}
+
+// fillWait bounds how long pump waits for fill's part of the group in
+// progress before it forwards the group's live rest as a stream of its own,
+// and how long fill's part waits, held open, for that rest: the group may
+// have been complete (a FETCH does not say), and its stream then ends
+// fillWait late.
+const fillWait = 2 * time.Second
+
+// awaitFill waits, at most fillWait, for fill to be through.
+func (t *track) awaitFill() {
+	select {
+	case <-t.fillDone:
+		return
+	default:
+	}
+	w := time.NewTimer(fillWait)
+	defer w.Stop()
+	select {
+	case <-t.fillDone:
+	case <-w.C:
+	}
+}
+
+// adopt returns the held subgroup id of group seq, no longer held, and the
+// first object ID its live rest adds (what fill got already is skipped).
+func (t *track) adopt(seq moqt.GroupSequence, id uint64) (*subgroup, uint64) {
+	t.mu.Lock()
+	sg := t.held[id]
+	if seq != t.fillGroup || sg == nil {
+		t.mu.Unlock()
+		return nil, 0
+	}
+	delete(t.held, id)
+	t.mu.Unlock()
+	sg.mu.Lock()
+	defer sg.mu.Unlock()
+	return sg, sg.objs[len(sg.objs)-1].ID + 1
+}
+
+// hold keeps fill's subgroups of fillGroup whose last object did not end
+// the group open for their live rest (adopt), and returns the others.
+func (t *track) hold(sgs []*subgroup) (rest []*subgroup) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, sg := range sgs {
+		sg.mu.Lock()
+		last := sg.objs[len(sg.objs)-1]
+		sg.mu.Unlock()
+		if last.Status != moqt.StatusNormal || sg.g.seq != t.fillGroup || t.ended {
+			rest = append(rest, sg)
+			continue
+		}
+		if t.held == nil {
+			t.held = make(map[uint64]*subgroup)
+		}
+		t.held[sg.id] = sg
+	}
+	return rest
+}
+
+// releaseHeld finishes the held subgroups: no live rest is coming (a newer
+// group started, none came within fillWait, or the subscription ended with
+// err).
+func (t *track) releaseHeld(err error) {
+	t.mu.Lock()
+	held := t.held
+	t.held = nil
+	t.mu.Unlock()
+	if err == io.EOF {
+		err = nil
+	}
+	for _, sg := range held {
+		sg.finish(err)
+		if sg.enc != nil {
+			sg.enc.Close()
+		}
 	}
 }
 
@@ -124,6 +227,7 @@ func (t *track) pump(up *moqt.TrackReader, ingest *sync.WaitGroup) {
 // arrives, and a publisher that writes a few groups and ends the track at
 // once has nothing left to send.
 func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
+	defer close(t.fillDone)
 	start := moqt.GroupSequence(0)
 	if n := moqt.GroupSequence(t.r.cfg.CacheGroups); latest >= n {
 		start = latest - n + 1
@@ -160,6 +264,23 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 	for {
 		o, err := fr.ReadObject()
 		if err != nil {
+			if err == io.EOF && len(open) > 0 && cur == latest {
+				// The newest group may go on: its subgroups wait for
+				// their live rest (pump, adopt).
+				var sgs []*subgroup
+				for _, f := range open {
+					if f.sg != nil {
+						sgs = append(sgs, f.sg)
+					}
+				}
+				for _, sg := range t.hold(sgs) {
+					end(sg, nil)
+				}
+				// A FETCH does not tell whether the group was still
+				// open: if no rest comes within fillWait, it was not.
+				time.AfterFunc(fillWait, func() { t.releaseHeld(nil) })
+				return
+			}
 			if err == io.EOF {
 				err = nil
 			}
@@ -195,8 +316,9 @@ func (t *track) fill(sess *moqt.Session, latest moqt.GroupSequence) {
 // ingest reads one upstream subgroup stream into sg, its place in the
 // cache, waking the subscribers' senders as objects arrive: once per batch
 // of the objects that arrived together, so that each sender forwards them
-// in one write.
-func (t *track) ingest(gr *moqt.GroupReader, sg *subgroup) {
+// in one write. Objects with IDs below from are dropped: into a subgroup
+// fill began (adopt), the live stream may bring what fill got already.
+func (t *track) ingest(gr *moqt.GroupReader, sg *subgroup, from uint64) {
 	st := &t.r.stats
 	if sg.enc != nil {
 		defer sg.enc.Close() // the room left goes to the next subgroup's
@@ -206,6 +328,10 @@ func (t *track) ingest(gr *moqt.GroupReader, sg *subgroup) {
 		o, err := gr.ReadObject()
 		batch = batch[:0]
 		for err == nil {
+			if o.ID < from { // fill got it already (adopt)
+				o, err = gr.TryReadObject()
+				continue
+			}
 			batch = append(batch, o)
 			n := int64(o.Frame.Len())
 			st.objectsIn.Add(1)

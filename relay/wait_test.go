@@ -30,6 +30,24 @@ func waitPending(t *testing.T, ctx context.Context, r *Relay, n int) {
 	}
 }
 
+// subscribeEarly subscribes sess to path/name before any publisher is
+// there, returning once the subscription waits at the relay; the
+// TrackReader (nil if Subscribe failed) comes on the channel when the
+// publisher arrives.
+func subscribeEarly(t *testing.T, ctx context.Context, e *env, sess *moqt.Session, path moqt.BroadcastPath, name moqt.TrackName) <-chan *moqt.TrackReader {
+	t.Helper()
+	res := make(chan *moqt.TrackReader, 1)
+	go func() {
+		tr, err := sess.Subscribe(path, name, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		res <- tr
+	}()
+	waitPending(t, ctx, e.relay, 1)
+	return res
+}
+
 // TestWaitingSubscriberGetsShortTrack is `moq sub` started before
 // `seq 1 20 | moq pub --group-every 5`: the publisher writes its groups and
 // ends the track before the relay's SUBSCRIBE reaches it. The subscriber
@@ -107,16 +125,7 @@ func TestWaitingSubscriberGetsShortTrack(t *testing.T) {
 func TestBackfillEncodedOnce(t *testing.T) {
 	e := startRelay(t, Config{WaitForPublisher: 20 * time.Second})
 	ctx := testContext(t)
-	sess := e.dial(t, "moqt", nil)
-	res := make(chan *moqt.TrackReader, 1)
-	go func() {
-		tr, err := sess.Subscribe("/early", "app", nil)
-		if err != nil {
-			t.Error(err)
-		}
-		res <- tr
-	}()
-	waitPending(t, ctx, e.relay, 1)
+	res := subscribeEarly(t, ctx, e, e.dial(t, "moqt", nil), "/early", "app")
 
 	// Written before the publisher announces: only a FETCH gets them.
 	track := moqt.NewTrack(nil)
@@ -168,5 +177,79 @@ func TestBackfillEncodedOnce(t *testing.T) {
 				t.Error(err)
 			}
 		}
+	}
+}
+
+// TestWaitingSubscriberGetsOpenGroupOnce: a group still open when the
+// relay subscribes for a subscriber that waited reaches that subscriber as
+// one stream: the objects the relay fetched, then the live rest, in order
+// and once each. It used to arrive as two streams of the same group (the
+// fetched part, then the live rest).
+func TestWaitingSubscriberGetsOpenGroupOnce(t *testing.T) {
+	for _, scheme := range transports {
+		t.Run(scheme, func(t *testing.T) {
+			e := startRelay(t, Config{WaitForPublisher: 20 * time.Second})
+			ctx := testContext(t)
+			res := subscribeEarly(t, ctx, e, e.dial(t, scheme, nil), "/open", "app")
+
+			track := moqt.NewTrack(nil)
+			g0, err := track.OpenGroup(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write := func(gw *moqt.TrackGroupWriter, from, to int) {
+				for i := from; i < to; i++ {
+					if err := gw.WriteFrame(moqt.NewFrame(fmt.Appendf(nil, "%d", i))); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			write(g0, 0, 3) // before the relay's SUBSCRIBE: only its FETCH gets these
+			mux := moqt.NewTrackMux()
+			mux.Publish(ctx, "/open", track)
+			e.dial(t, "moqt", mux)
+			tr := <-res
+			if tr == nil {
+				t.FailNow()
+			}
+			gr, err := tr.AcceptGroup(ctx)
+			if err != nil || gr.GroupSequence() != 0 {
+				t.Fatalf("first group: %v, %v", gr, err)
+			}
+			read := func(gr *moqt.GroupReader, from, to int) {
+				t.Helper()
+				for i := from; i < to; i++ {
+					f, err := gr.ReadFrame()
+					if err != nil || string(f.Bytes()) != fmt.Sprint(i) {
+						t.Fatalf("group %d frame %d: %v %v", gr.GroupSequence(), i, f, err)
+					}
+				}
+			}
+			read(gr, 0, 3)
+			// The relay is subscribed by now (it fetched after its
+			// SUBSCRIBE_OK): the rest of group 0 comes live.
+			write(g0, 3, 6)
+			g0.Close()
+			g1, err := track.OpenGroup(1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			write(g1, 6, 8)
+			g1.Close()
+			track.Close()
+
+			read(gr, 3, 6)
+			if _, err := gr.ReadFrame(); err != io.EOF {
+				t.Fatalf("group 0 after its 6 frames: %v, want io.EOF", err)
+			}
+			gr, err = tr.AcceptGroup(ctx)
+			if err != nil || gr.GroupSequence() != 1 {
+				t.Fatalf("second group: %v, %v (group 0 again?)", gr, err)
+			}
+			read(gr, 6, 8)
+			if _, err := tr.AcceptGroup(ctx); !errors.Is(err, io.EOF) {
+				t.Fatalf("after group 1: %v, want io.EOF (PUBLISH_DONE)", err)
+			}
+		})
 	}
 }
