@@ -48,6 +48,20 @@ func subscribeEarly(t *testing.T, ctx context.Context, e *env, sess *moqt.Sessio
 	return res
 }
 
+// publishLate publishes track at path from a new session and returns the
+// subscription that waited for it (subscribeEarly's res).
+func publishLate(t *testing.T, ctx context.Context, e *env, path moqt.BroadcastPath, track *moqt.Track, res <-chan *moqt.TrackReader) *moqt.TrackReader {
+	t.Helper()
+	mux := moqt.NewTrackMux()
+	mux.Publish(ctx, path, track)
+	e.dial(t, "moqt", mux)
+	tr := <-res
+	if tr == nil {
+		t.FailNow()
+	}
+	return tr
+}
+
 // TestWaitingSubscriberGetsShortTrack is `moq sub` started before
 // `seq 1 20 | moq pub --group-every 5`: the publisher writes its groups and
 // ends the track before the relay's SUBSCRIBE reaches it. The subscriber
@@ -142,13 +156,7 @@ func TestBackfillEncodedOnce(t *testing.T) {
 		}
 		gw.Close()
 	}
-	mux := moqt.NewTrackMux()
-	mux.Publish(ctx, "/early", track)
-	e.dial(t, "moqt", mux)
-	tr := <-res
-	if tr == nil {
-		t.FailNow()
-	}
+	tr := publishLate(t, ctx, e, "/early", track, res)
 	for range groups {
 		gr, err := tr.AcceptGroup(ctx)
 		if err != nil {
@@ -205,13 +213,7 @@ func TestWaitingSubscriberGetsOpenGroupOnce(t *testing.T) {
 				}
 			}
 			write(g0, 0, 3) // before the relay's SUBSCRIBE: only its FETCH gets these
-			mux := moqt.NewTrackMux()
-			mux.Publish(ctx, "/open", track)
-			e.dial(t, "moqt", mux)
-			tr := <-res
-			if tr == nil {
-				t.FailNow()
-			}
+			tr := publishLate(t, ctx, e, "/open", track, res)
 			gr, err := tr.AcceptGroup(ctx)
 			if err != nil || gr.GroupSequence() != 0 {
 				t.Fatalf("first group: %v, %v", gr, err)
