@@ -305,7 +305,7 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 		tw.CloseWithError(moqt.SubscribeErrorTrackDoesNotExist)
 		return
 	}
-	t := r.acquire(trackKey{path: tw.BroadcastPath, name: tw.TrackName}, o.path, sess, waited)
+	t, created := r.acquire(trackKey{path: tw.BroadcastPath, name: tw.TrackName}, o.path, sess, waited)
 	s := newSubscriber(t, tw)
 	defer func() {
 		if !detached {
@@ -314,8 +314,13 @@ func (r *Relay) ServeTrack(tw *moqt.TrackWriter) {
 	}()
 	// The filter's live edge is where the track stood when the SUBSCRIBE
 	// arrived: groups cached while it waits for the upstream subscription
-	// came after it, and are its own.
-	edge := t.newest()
+	// came after it, and are its own. A track this SUBSCRIBE opened had
+	// nothing cached: every group it gets is the subscriber's, however soon
+	// the publisher's first groups beat this goroutine to the next line.
+	var edge *group
+	if !created {
+		edge = t.newest()
+	}
 	select {
 	case <-t.ready:
 	case <-tw.Context().Done():
@@ -415,13 +420,13 @@ func closeWith(tw *moqt.TrackWriter, err error) {
 // acquire returns the track for key, starting its upstream subscription on
 // sess if there is none, and counts one more user of it. waited reports
 // that the subscriber waited for the publisher: a track it opens is
-// backfilled (track.fill).
-func (r *Relay) acquire(key trackKey, origin moqt.BroadcastPath, sess *moqt.Session, waited bool) *track {
+// backfilled (track.fill). created reports that it opened the track.
+func (r *Relay) acquire(key trackKey, origin moqt.BroadcastPath, sess *moqt.Session, waited bool) (t *track, created bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	t := r.tracks[key]
+	t = r.tracks[key]
 	if t == nil {
-		t = newTrack(r, key)
+		t, created = newTrack(r, key), true
 		t.origin, t.backfill = origin, waited
 		r.tracks[key] = t
 		r.wg.Add(1)
@@ -434,7 +439,7 @@ func (r *Relay) acquire(key trackKey, origin moqt.BroadcastPath, sess *moqt.Sess
 	}
 	r.viewers[t.origin]++
 	r.stats.subscriptions.Add(1)
-	return t
+	return t, created
 }
 
 // release counts one user less of t; the last one starts the linger.
