@@ -28,7 +28,7 @@ type FetchReader struct {
 	setupErr error         // set before ready is closed
 	arrived  chan struct{} // closed when the stream arrives
 
-	smu      sync.Mutex  // guards rs, done, closed, noStream
+	smu      sync.Mutex  // guards rs, done, closing, noStream
 	noStream *time.Timer // after FETCH_OK, bounds the wait for the stream
 	rs       transport.ReceiveStream
 	br       *bufio.Reader

@@ -18,12 +18,8 @@ import (
 // stream.
 func TestFetchCancelBeforeObject(t *testing.T) {
 	for _, scheme := range transports {
-		for _, direct := range []bool{false, true} {
-			name := scheme + "/scheduler"
-			if direct {
-				name = scheme + "/DisableScheduler"
-			}
-			t.Run(name, func(t *testing.T) { testFetchCancelBeforeObject(t, scheme, direct) })
+		for _, m := range schedModes {
+			t.Run(scheme+"/"+m.name, func(t *testing.T) { testFetchCancelBeforeObject(t, scheme, m.direct) })
 		}
 	}
 }

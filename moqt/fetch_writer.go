@@ -124,10 +124,7 @@ func (fw *FetchWriter) writeHeaderLocked() error {
 	if st == &fw.ss {
 		st = fw.ss.st
 	}
-	var err error
-	if !st.TryWriteReliable(fw.buf) {
-		_, err = st.Write(fw.buf)
-	}
+	err := writeStart(st, fw.buf, true)
 	fw.buf = fw.buf[:0]
 	if err != nil && fw.ctx.Err() != nil {
 		return fw.err()

@@ -66,21 +66,27 @@ var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1536); return
 // still delivers the stream's header.
 func writeJoined(st transport.SendStream, hdr, payload []byte, first bool) error {
 	if len(payload) > maxInline {
-		if !(first && st.TryWriteReliable(hdr)) {
-			if _, err := st.Write(hdr); err != nil {
-				return err
-			}
+		if err := writeStart(st, hdr, first); err != nil {
+			return err
 		}
 		_, err := st.Write(payload)
 		return err
 	}
 	b := scratchBufs.Get().(*[]byte)
 	*b = append(append((*b)[:0], hdr...), payload...)
-	var err error
-	if !(first && st.TryWriteReliable(*b)) {
-		_, err = st.Write(*b)
-	}
+	err := writeStart(st, *b, first)
 	scratchBufs.Put(b)
+	return err
+}
+
+// writeStart writes b, which starts a stream (its header, and what goes
+// with it) if first is set: then with TryWriteReliable where it can, so
+// that a reset still delivers it, and with Write where it cannot.
+func writeStart(st transport.SendStream, b []byte, first bool) error {
+	if first && st.TryWriteReliable(b) {
+		return nil
+	}
+	_, err := st.Write(b)
 	return err
 }
 

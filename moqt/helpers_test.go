@@ -60,6 +60,14 @@ func startServer(t testing.TB, srv *Server) *testEnv {
 	return env
 }
 
+// schedModes are the two ways a publisher writes its streams, for tests
+// that run both: through the send scheduler (the default) and straight to
+// the transport (Config.DisableScheduler).
+var schedModes = []struct {
+	name   string
+	direct bool
+}{{"scheduler", false}, {"DisableScheduler", true}}
+
 // transports are the URL schemes every end-to-end test runs over.
 var transports = []string{"moqt", "https"}
 

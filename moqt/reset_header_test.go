@@ -17,12 +17,8 @@ import (
 // PendingStreamTimeout (a minute here) for a stream it cannot identify,
 // ends the track as soon as the publisher does.
 func TestResetStreamCarriesHeader(t *testing.T) {
-	for _, direct := range []bool{false, true} {
-		name := "scheduler"
-		if direct {
-			name = "DisableScheduler"
-		}
-		t.Run(name, func(t *testing.T) { testResetStreamCarriesHeader(t, direct) })
+	for _, m := range schedModes {
+		t.Run(m.name, func(t *testing.T) { testResetStreamCarriesHeader(t, m.direct) })
 	}
 }
 

@@ -810,12 +810,12 @@ func (ss *schedStream) writeDirect(hdr, payload []byte) error {
 	if len(payload) <= maxInline {
 		// One transport write: quic-go copies a write this small anyway.
 		s.scratch = append(append(s.scratch[:0], hdr...), payload...)
-		if len(s.scratch) > 0 && !(first && ss.st.TryWriteReliable(s.scratch)) {
-			_, err = ss.st.Write(s.scratch)
+		if len(s.scratch) > 0 {
+			err = writeStart(ss.st, s.scratch, first)
 		}
 	} else {
-		if len(hdr) > 0 && !(first && ss.st.TryWriteReliable(hdr)) {
-			_, err = ss.st.Write(hdr)
+		if len(hdr) > 0 {
+			err = writeStart(ss.st, hdr, first)
 		}
 		if err == nil {
 			_, err = ss.st.Write(payload)
